@@ -1,0 +1,1 @@
+"""Bundled sinks: where coaching lands (the terminal, the SQLite log)."""

@@ -1,0 +1,134 @@
+"""The SQLite logger: every session, utterance, speech span, prompt and observation.
+
+Each record is committed as it happens, so a crash loses at most what was in
+flight. The database is the one ``voicecoach report`` and ``voicecoach sessions``
+read (``--db`` to choose another).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from voicecoach import default_database_path, hookimpl, open_log
+
+
+@hookimpl
+def session_started(session):
+    return SqliteLog(session)
+
+
+class SqliteLog:
+    def __init__(self, session):
+        session.db_path = session.db_path or default_database_path()
+        self.db = open_log(session.db_path)
+        self.session_id = session.id
+        self._prompt_count = 0
+
+    @hookimpl
+    def session_started(self, session):
+        self.db["sessions"].insert(
+            {
+                "id": session.id,
+                "started_at": session.started_at,
+                "ended_at": None,
+                "status": "running",
+                "profile": session.profile.name,
+                "source": session.source,
+                "transcriber": session.transcriber,
+                "speakers": json.dumps(list(session.speakers)),
+                "duration": 0.0,
+            }
+        )
+
+    @hookimpl
+    def speech_activity(self, session, activity):
+        if activity.end is None:
+            return
+        self.db["speech_activity"].insert(
+            {
+                "session_id": self.session_id,
+                "speaker": activity.speaker,
+                "start": round(activity.start, 3),
+                "end": round(activity.end, 3),
+            }
+        )
+
+    @hookimpl
+    def transcript(self, session, utterance):
+        if utterance.partial:
+            return
+        self.db["utterances"].insert(
+            {
+                "id": f"{self.session_id}:{utterance.id}",
+                "session_id": self.session_id,
+                "speaker": utterance.speaker,
+                "start": utterance.start,
+                "end": utterance.end,
+                "text": utterance.text,
+                "confidence": utterance.confidence,
+                "transcription_seconds": round(utterance.timing.transcription_seconds, 4)
+                if utterance.timing.transcribed_at
+                else None,
+            }
+        )
+
+    @hookimpl
+    def prompt_delivered(self, session, prompt):
+        self._prompt_count += 1
+        latency = prompt.latency
+        trigger = prompt.trigger
+        self.db["prompts"].insert(
+            {
+                "id": f"{self.session_id}:p{self._prompt_count}",
+                "session_id": self.session_id,
+                "at": prompt.at,
+                "plugin": prompt.plugin,
+                "kind": prompt.kind,
+                "priority": prompt.priority,
+                "text": prompt.text,
+                "detail": to_json(prompt.detail),
+                "data": to_json(prompt.data),
+                "trigger_utterance_id": f"{self.session_id}:{trigger.id}" if trigger else None,
+                "trigger_text": trigger.text if trigger else None,
+                "trigger_speaker": trigger.speaker if trigger else None,
+                "latency_total": _rounded(latency and latency.total),
+                "latency_vad": _rounded(latency and latency.vad),
+                "latency_transcription": _rounded(latency and latency.transcription),
+                "latency_plugins": _rounded(latency and latency.plugins),
+                "latency_delivery": _rounded(latency and latency.delivery),
+            }
+        )
+
+    @hookimpl
+    def observed(self, session, observation):
+        self.db["observations"].insert(
+            {
+                "session_id": self.session_id,
+                "at": observation.at,
+                "plugin": observation.plugin,
+                "kind": observation.kind,
+                "value": observation.value if isinstance(observation.value, str) else to_json(observation.value),
+                "data": to_json(observation.data),
+            }
+        )
+
+    @hookimpl
+    def session_ended(self, session, summary):
+        self.db["sessions"].update(
+            self.session_id,
+            {"ended_at": utc_now(), "status": summary.status, "duration": round(summary.duration, 3)},
+        )
+        self.db.close()
+
+
+def to_json(value) -> str:
+    return json.dumps(value, default=str)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _rounded(value):
+    return None if value is None else round(value, 4)

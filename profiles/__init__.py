@@ -1,0 +1,1 @@
+"""The shipped scenario profiles (YAML data, no code)."""

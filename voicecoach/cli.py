@@ -1,0 +1,216 @@
+"""The ``voicecoach`` command line: thin commands over the library API.
+
+The CLI is built by :func:`build_cli`, which loads plugins first, so that plugins
+can add commands and tests can build a fresh CLI.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from . import __version__
+from .audio import AudioError
+from .coach import NoSpeechError, coach_recording, coach_transcript, installed_plugin_names
+from .log import LogError, open_log
+from .pipeline import PipelineError
+from .plugins import PluginError, get_plugins, is_default_plugin, load_plugins
+from .profiles import ProfileError, available_profiles, load_profile
+from .report import build_report, list_sessions, render_json, render_markdown, render_text
+from .script import ScriptError
+from .transcription import ModelError
+
+# Errors a user can fix: shown as one line, never a traceback.
+USER_ERRORS = (
+    AudioError,
+    LogError,
+    ModelError,
+    NoSpeechError,
+    PipelineError,
+    PluginError,
+    ProfileError,
+    ScriptError,
+    ValueError,
+)
+
+
+def user_errors(function):
+    """Turn the errors a user can fix into a one-line message and exit status 1."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except USER_ERRORS as error:
+            raise click.ClickException(str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+    return wrapper
+
+
+def warn(message: str) -> None:
+    click.echo(click.style(f"voicecoach: warning: {message}", fg="yellow"), err=True)
+
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="Call log database (default: the user data folder).",
+)
+
+
+def build_cli() -> click.Group:
+    try:
+        pm = load_plugins()
+    except PluginError as error:
+        raise click.ClickException(str(error))
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="voicecoach")
+    def cli():
+        """VoiceCoach: live coaching for sales calls, on your own laptop."""
+
+    @cli.command(name="run")
+    @click.option("--profile", "profile_name", default="zoom", show_default=True, help="Profile name or YAML file.")
+    @click.option("--input", "input_path", type=click.Path(dir_okay=False), help="Recorded call: stereo = seller left, prospect right; mono = one mixed channel.")
+    @click.option("--seller", "seller_path", type=click.Path(dir_okay=False), help="Recording of the seller's side.")
+    @click.option("--prospect", "prospect_path", type=click.Path(dir_okay=False), help="Recording of the prospect's side.")
+    @click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False), help="Text-only mode: a YAML transcript, no audio or model.")
+    @click.option("--realtime", is_flag=True, help="Replay the recording at the pace it was recorded.")
+    @click.option("--model", help="faster-whisper model folder or installed name (default: embedded tiny.en).")
+    @db_option
+    @user_errors
+    def run_command(profile_name, input_path, seller_path, prospect_path, transcript_path, realtime, model, db_path):
+        """Coach a call: a recording (--input, or --seller and --prospect) or a transcript."""
+        if transcript_path:
+            summary = coach_transcript(profile_name, transcript_path, db_path=db_path, warn=warn)
+        elif input_path or seller_path or prospect_path:
+            summary = coach_recording(
+                profile_name,
+                input=input_path,
+                seller=seller_path,
+                prospect=prospect_path,
+                realtime=realtime,
+                model=model,
+                db_path=db_path,
+                warn=warn,
+            )
+        else:
+            raise click.UsageError(
+                "give a recording with --input FILE (or --seller and --prospect), or --transcript FILE"
+            )
+        _echo_summary(summary)
+
+    @cli.command(name="demo")
+    @click.option("--fast", is_flag=True, help="Run as fast as the machine allows instead of in real time.")
+    @click.option("--model", help="faster-whisper model folder or installed name.")
+    @db_option
+    @user_errors
+    def demo_command(fast, model, db_path):
+        """Replay the bundled demo sales call and watch the coaching appear."""
+        from .demo import demo_audio_path
+
+        summary = coach_recording(
+            "demo", input=demo_audio_path(), realtime=not fast, model=model, db_path=db_path, warn=warn
+        )
+        _echo_summary(summary)
+
+    @cli.command(name="report")
+    @click.option("--session", "session_id", help="Session id (or its first characters); default: the latest.")
+    @click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+    @click.option("--transcript", "with_transcript", is_flag=True, help="Include the transcript in the text report.")
+    @db_option
+    @user_errors
+    def report_command(session_id, output_format, with_transcript, db_path):
+        """Show what happened on a call, from the log."""
+        db = open_log(db_path, create=False)
+        report = build_report(db, session_id)
+        if output_format == "json":
+            click.echo(render_json(report))
+        elif output_format == "markdown":
+            click.echo(render_markdown(report))
+        else:
+            click.echo(render_text(report, with_transcript=with_transcript))
+
+    @cli.command(name="sessions")
+    @click.option("--limit", default=20, show_default=True, help="How many of the latest sessions.")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @db_option
+    @user_errors
+    def sessions_command(limit, as_json, db_path):
+        """List the logged sessions, latest first."""
+        sessions = list_sessions(open_log(db_path, create=False), limit=limit)
+        if as_json:
+            click.echo(json.dumps(sessions, indent=2))
+            return
+        if not sessions:
+            click.echo("No sessions logged yet: run `voicecoach demo`.")
+        for s in sessions:
+            click.echo(
+                f"{s['id'][:8]}  {s['started_at']}  {s['status']:<11} {s['profile']:<9} "
+                f"{(s['duration'] or 0):6.1f} s  {s['utterances']:3d} utterances  {s['prompts']:3d} prompts"
+            )
+
+    @cli.command(name="plugins")
+    @click.option("--profile", "profile_name", default="zoom", show_default=True, help="Show which plugins this profile enables.")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @user_errors
+    def plugins_command(profile_name, as_json):
+        """List installed plugins, their hooks, and whether the profile enables them."""
+        profile = load_profile(profile_name, known_plugins=installed_plugin_names())
+        plugins = get_plugins()
+        for plugin in plugins:
+            plugin["enabled"] = is_default_plugin(plugin["name"]) or profile.enables(plugin["name"])
+        if as_json:
+            click.echo(json.dumps(plugins, indent=2))
+            return
+        for plugin in plugins:
+            mark = "on " if plugin["enabled"] else "off"
+            click.echo(f"{mark} {plugin['name']:<28} {plugin['version'] or '':<8} {', '.join(plugin['hooks'])}")
+        click.echo(f"(on/off: enabled by profile {profile.name})")
+
+    @cli.command(name="profiles")
+    @user_errors
+    def profiles_command():
+        """List the profiles you can pass to --profile."""
+        for name, path in sorted(available_profiles().items()):
+            try:
+                description = load_profile(path).description
+            except ProfileError as error:
+                description = f"(broken: {error})"
+            click.echo(f"{name:<12} {description}")
+
+    pm.hook.register_commands(cli=cli)
+    return cli
+
+
+def _echo_summary(summary) -> None:
+    click.echo("")
+    click.echo(f"Session {summary.session_id} {summary.status}: {summary.duration:.1f} s of audio, "
+               f"{summary.utterances} utterances, {len(summary.prompts)} prompts.")
+    latencies = [p.latency.total for p in summary.prompts if p.latency is not None]
+    if latencies:
+        from .report import percentile
+
+        click.echo(
+            f"Prompt latency after the words: p50 {percentile(latencies, 0.5):.2f} s, "
+            f"p95 {percentile(latencies, 0.95):.2f} s."
+        )
+    click.echo(f"Processed in {summary.processing_seconds:.1f} s ({summary.realtime_factor:.1f}x real time).")
+    if summary.db_path:
+        click.echo(f"Logged to {summary.db_path}. See it with: voicecoach report")
+
+
+def main(argv=None):
+    try:
+        cli = build_cli()
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    cli.main(args=argv, prog_name="voicecoach")
+
+
+

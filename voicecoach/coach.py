@@ -1,0 +1,83 @@
+"""The library API the CLI is a thin layer over: coach a call from a profile.
+
+    from voicecoach.coach import coach_recording
+    summary = coach_recording("demo", input="call.wav")
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from .pipeline import Pipeline, PipelineError
+from .plugins import get_sources, get_transcribers, load_plugins
+from .profiles import Profile, load_profile
+from .script import ScriptSource, load_transcript_file, utterance_events
+from .session import SessionSummary
+
+
+class NoSpeechError(Exception):
+    """The audio held no speech at all; the session is still logged."""
+
+
+def installed_plugin_names() -> set[str]:
+    pm = load_plugins()
+    return {pm.get_name(plugin) for plugin in pm.get_plugins()}
+
+
+def resolve_profile(profile: str | Profile) -> Profile:
+    if isinstance(profile, Profile):
+        return profile
+    return load_profile(profile, known_plugins=installed_plugin_names())
+
+
+def make_transcriber(profile: Profile, model: Optional[str] = None):
+    transcribers = get_transcribers()
+    name = profile.transcriber
+    if name not in transcribers:
+        raise PipelineError(
+            f"{profile.path}: transcriber {name!r} is not installed; installed: {', '.join(sorted(transcribers))}"
+        )
+    return transcribers[name](model=model or profile.model)
+
+
+def coach_recording(
+    profile: str | Profile,
+    *,
+    input: Optional[str] = None,
+    seller: Optional[str] = None,
+    prospect: Optional[str] = None,
+    realtime: bool = False,
+    model: Optional[str] = None,
+    db_path: Optional[str] = None,
+    transcriber=None,
+    plugins: Iterable[object] = (),
+    warn=None,
+) -> SessionSummary:
+    """Coach a recorded call (one stereo or mono file, or two files) with ``profile``."""
+    profile = resolve_profile(profile)
+    sources = get_sources()
+    source = sources["file"](input=input, seller=seller, prospect=prospect, realtime=realtime)
+    transcriber = transcriber or make_transcriber(profile, model)
+    pipeline = Pipeline(source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn)
+    summary = pipeline.run()
+    if summary.status == "ended" and summary.utterances == 0:
+        raise NoSpeechError(
+            f"no speech found in {input or f'{seller} and {prospect}'}: check the recording is "
+            "not silent and that it is the right file"
+        )
+    return summary
+
+
+def coach_transcript(
+    profile: str | Profile,
+    path: str,
+    *,
+    db_path: Optional[str] = None,
+    plugins: Iterable[object] = (),
+    warn=None,
+) -> SessionSummary:
+    """Text-only mode: drive the same hooks from a YAML transcript, no audio, no model."""
+    profile = resolve_profile(profile)
+    utterances = load_transcript_file(path)
+    pipeline = Pipeline(ScriptSource(utterances, path), None, profile, db_path=db_path, plugins=plugins, warn=warn)
+    return pipeline.run_events(utterance_events(utterances))

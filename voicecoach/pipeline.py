@@ -1,0 +1,382 @@
+"""The coaching pipeline: audio -> voice activity -> transcription -> plugins -> sinks.
+
+Four threads joined by bounded queues, the way a live device needs them:
+
+* capture: pulls chunks from the source (a live callback's queue, or a file);
+* endpointing: runs Silero VAD per speaker, emits speech activity, cuts utterances;
+* transcription: decodes utterances, the prospect's first (their words trigger
+  most prompts);
+* dispatch (the calling thread): calls the plugins' hooks in event order,
+  arbitrates their prompts and hands the survivors to the sinks.
+
+A recorded file and a live device feed the same code, so a test on a file tests
+the live path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from .arbitration import Arbiter, ArbitrationSettings
+from .audio import AudioSource
+from .dispatch import HookDispatcher
+from .events import PROSPECT, Observation, Prompt, PromptLatency, SpeechActivity, Utterance, UtteranceTiming
+from .plugins import load_plugins
+from .session import Session, SessionSummary
+from .transcription import Transcriber, clean_transcript, is_hallucination
+from .vad import EndpointSettings, Endpointer, Segment
+
+TICK_SECONDS = 1.0
+_END = object()
+
+
+@dataclass
+class _Tick:
+    now: float
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+class PipelineError(Exception):
+    """The pipeline could not go on; the message says why."""
+
+
+def run_session(
+    source: AudioSource,
+    transcriber: Optional[Transcriber],
+    profile,
+    *,
+    db_path: Optional[str] = None,
+    plugins: Iterable[object] = (),
+    warn=None,
+) -> SessionSummary:
+    """Coach one call from ``source`` with ``profile``'s plugins; return its summary.
+
+    ``plugins`` are extra plugin objects enabled for this session only (tests,
+    applications embedding VoiceCoach).
+    """
+    pipeline = Pipeline(source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn)
+    return pipeline.run()
+
+
+class Pipeline:
+    def __init__(self, source, transcriber, profile, *, db_path=None, plugins=(), warn=None):
+        self.pm = load_plugins()
+        self.source = source
+        self.transcriber = transcriber
+        self.profile = profile
+        self.session = Session(
+            profile,
+            speakers=source.speakers,
+            source=source.describe(),
+            transcriber=getattr(transcriber, "description", ""),
+            db_path=db_path,
+            warn=warn,
+        )
+        self.endpoint_settings = _endpoint_settings(profile)
+        self.arbiter = Arbiter(ArbitrationSettings.from_dict(profile.arbitration))
+        self.dispatcher = HookDispatcher(self.pm, profile.plugins.keys(), self.session.warn)
+        self._extra_plugins = list(plugins)
+        self._session_objects: list[str] = []
+        self._audio_queue: queue.Queue = queue.Queue(maxsize=256)
+        self._segment_queue: queue.PriorityQueue = queue.PriorityQueue(maxsize=64)
+        self._events: queue.Queue = queue.Queue()
+        self._order = itertools.count()
+        self._stopping = threading.Event()
+        self.talk_seconds = {speaker: 0.0 for speaker in source.speakers}
+        self.utterance_count = 0
+        self.delivered: list[Prompt] = []
+        self.failure: Optional[BaseException] = None
+
+    # -- setup and teardown ---------------------------------------------------
+
+    def _register_session_plugins(self):
+        for index, plugin in enumerate(self._extra_plugins):
+            name = f"session-plugin-{index}-{self.session.id[:8]}"
+            self.pm.register(plugin, name=name)
+            self._session_objects.append(name)
+            self.dispatcher.enable(name)
+        for owner, result in self.dispatcher.call("session_started", session=self.session):
+            for plugin in result if isinstance(result, (list, tuple)) else [result]:
+                name = f"{owner}:{self.session.id[:8]}:{len(self._session_objects)}"
+                self.pm.register(plugin, name=name)
+                self._session_objects.append(name)
+                self.dispatcher.enable(name)
+                # A stateful plugin object starts with the session too.
+                self._call_one(name, "session_started")
+
+    def _call_one(self, name, hook_name):
+        enabled = self.dispatcher.enabled
+        self.dispatcher.enabled = {name}
+        try:
+            self.dispatcher.call(hook_name, session=self.session)
+        finally:
+            self.dispatcher.enabled = enabled
+
+    def _unregister_session_plugins(self):
+        for name in self._session_objects:
+            plugin = self.pm.get_plugin(name)
+            if plugin is not None:
+                self.pm.unregister(plugin)
+        self._session_objects = []
+
+    # -- the run ----------------------------------------------------------------
+
+    def run(self) -> SessionSummary:
+        """Run the call from the audio source to its end (or Ctrl-C)."""
+        started = time.monotonic()
+        if self.transcriber is not None:
+            self.transcriber.warm_up()
+        self._register_session_plugins()
+        threads = [
+            threading.Thread(target=self._capture, name="voicecoach-capture", daemon=True),
+            threading.Thread(target=self._endpoint, name="voicecoach-vad", daemon=True),
+            threading.Thread(target=self._transcribe, name="voicecoach-transcribe", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        status = "ended"
+        try:
+            self._dispatch_until_done()
+        except KeyboardInterrupt:
+            status = "interrupted"
+            self.stop()
+            self._dispatch_until_done()
+        finally:
+            self.stop()
+            for thread in threads:
+                thread.join(timeout=5)
+        return self._finish(status, started)
+
+    def run_events(self, events: Iterable[object]) -> SessionSummary:
+        """Run the session on ready-made events (text-only mode): no audio, no model.
+
+        Events are :class:`SpeechActivity` and :class:`Utterance` objects in time
+        order; clock ticks are generated between them.
+        """
+        started = time.monotonic()
+        self._register_session_plugins()
+        next_tick = TICK_SECONDS
+        for event in events:
+            event_time = event.end if getattr(event, "end", None) is not None else event.start
+            while next_tick <= event_time:
+                self.dispatch(_Tick(next_tick))
+                next_tick += TICK_SECONDS
+            self.dispatch(event)
+        return self._finish("ended", started)
+
+    def _finish(self, status, started) -> SessionSummary:
+        self._deliver(self.arbiter.flush(self.session.now))
+        if self.failure is not None:
+            status = "failed"
+        summary = SessionSummary(
+            session_id=self.session.id,
+            profile=self.profile.name,
+            status=status,
+            duration=self.session.now,
+            utterances=self.utterance_count,
+            talk_seconds=dict(self.talk_seconds),
+            prompts=list(self.delivered),
+            db_path=self.session.db_path,
+            processing_seconds=time.monotonic() - started,
+            error=_one_line(self.failure) if self.failure else None,
+        )
+        try:
+            self.dispatcher.call("session_ended", session=self.session, summary=summary)
+        finally:
+            self._unregister_session_plugins()
+        if self.failure is not None:
+            raise self.failure
+        return summary
+
+    def stop(self) -> None:
+        """Stop capturing; what was captured is still transcribed and coached."""
+        self._stopping.set()
+        self.source.stop()
+
+    def _capture(self):
+        try:
+            for chunk in self.source.chunks():
+                self._audio_queue.put(chunk)
+                if self._stopping.is_set():
+                    break
+        except BaseException as error:  # reported on the dispatch thread
+            self._audio_queue.put(_Failure(error))
+        self._audio_queue.put(_END)
+
+    def _endpoint(self):
+        endpointers = {
+            speaker: Endpointer(speaker, self.endpoint_settings) for speaker in self.source.speakers
+        }
+        next_tick = TICK_SECONDS
+        last_arrival = time.monotonic()
+        while True:
+            item = self._audio_queue.get()
+            if item is _END:
+                break
+            if isinstance(item, _Failure):
+                self._events.put(item)
+                continue
+            last_arrival = item.arrived_at
+            events = endpointers[item.speaker].feed(item.samples, item.start, item.arrived_at)
+            self._handle_endpoint_events(item.speaker, events)
+            if item.end >= next_tick:
+                self._events.put(_Tick(item.end))
+                next_tick = item.end + TICK_SECONDS
+        for speaker, endpointer in endpointers.items():
+            self._handle_endpoint_events(speaker, endpointer.flush(last_arrival))
+        self._segment_queue.put((99, next(self._order), None))
+
+    def _handle_endpoint_events(self, speaker, events):
+        if events.started is not None:
+            self._events.put(SpeechActivity(speaker=speaker, start=events.started))
+        for segment in events.segments:
+            self._events.put(SpeechActivity(speaker=speaker, start=segment.start, end=segment.end))
+            priority = 0 if segment.speaker == PROSPECT else 1
+            self._segment_queue.put((priority, next(self._order), segment))
+
+    def _transcribe(self):
+        while True:
+            _priority, _order, segment = self._segment_queue.get()
+            if segment is None:
+                break
+            utterance = self._transcribe_segment(segment)
+            if utterance is not None:
+                self._events.put(utterance)
+        self._events.put(_END)
+
+    def _transcribe_segment(self, segment: Segment) -> Optional[Utterance]:
+        timing = UtteranceTiming(
+            speech_ended_at=segment.speech_ended_at,
+            endpointed_at=segment.endpointed_at,
+            transcription_started_at=time.monotonic(),
+        )
+        try:
+            result = self.transcriber.transcribe(segment.samples)
+        except Exception as error:
+            self.session.warn(f"transcription failed for one utterance and it was skipped: {_one_line(error)}")
+            return None
+        timing.transcribed_at = time.monotonic()
+        if is_hallucination(result, segment.end - segment.start):
+            return None
+        return Utterance(
+            speaker=segment.speaker,
+            text=clean_transcript(result.text),
+            start=round(segment.start, 3),
+            end=round(segment.end, 3),
+            confidence=result.confidence,
+            timing=timing,
+        )
+
+    # -- dispatch ---------------------------------------------------------------
+
+    def _dispatch_until_done(self):
+        while True:
+            event = self._events.get()
+            if event is _END:
+                return
+            self.dispatch(event)
+
+    def dispatch(self, event) -> None:
+        """Send one event to the plugins and deliver the prompts that are due."""
+        if isinstance(event, _Failure):
+            if self.failure is None:
+                self.failure = event.error
+            self.stop()
+            return
+        if isinstance(event, SpeechActivity):
+            if event.end is not None:
+                self.talk_seconds[event.speaker] = self.talk_seconds.get(event.speaker, 0.0) + event.duration
+                self.session.now = max(self.session.now, event.end)
+            results = self.dispatcher.call("speech_activity", session=self.session, activity=event)
+            self._collect(results, trigger=None)
+        elif isinstance(event, Utterance):
+            self.utterance_count += 1
+            self.session.now = max(self.session.now, event.end)
+            results = self.dispatcher.call("transcript", session=self.session, utterance=event)
+            self._collect(results, trigger=event)
+        elif isinstance(event, _Tick):
+            self.session.now = max(self.session.now, event.now)
+            results = self.dispatcher.call("clock_tick", session=self.session, now=event.now)
+            self._collect(results, trigger=None)
+        self._deliver_due()
+
+    def _collect(self, results, trigger: Optional[Utterance]):
+        created = time.monotonic()
+        for owner, result in results:
+            for item in _flatten(result):
+                plugin = owner.split(":", 1)[0]
+                if isinstance(item, Prompt):
+                    item.plugin = item.plugin or plugin
+                    item.created_at = created
+                    if item.trigger is None:
+                        item.trigger = trigger
+                    self.arbiter.offer(item, self.session.now)
+                elif isinstance(item, Observation):
+                    item.plugin = item.plugin or plugin
+                    if item.at is None:
+                        item.at = self.session.now
+                    self.dispatcher.call("observed", session=self.session, observation=item)
+                else:
+                    self.session.warn(
+                        f"plugin {plugin} returned {type(item).__name__}; hooks return Prompt or Observation"
+                    )
+
+    def _deliver_due(self):
+        self._deliver(self.arbiter.due(self.session.now))
+
+    def _deliver(self, prompts):
+        for prompt in prompts:
+            delivered = time.monotonic()
+            prompt.latency = _latency(prompt, delivered)
+            self.delivered.append(prompt)
+            self.dispatcher.call("prompt_delivered", session=self.session, prompt=prompt)
+
+
+def _latency(prompt: Prompt, delivered_at: float) -> Optional[PromptLatency]:
+    trigger = prompt.trigger
+    if trigger is None or not trigger.timing.speech_ended_at:
+        return None
+    t = trigger.timing
+    return PromptLatency(
+        total=delivered_at - t.speech_ended_at,
+        vad=t.endpointed_at - t.speech_ended_at,
+        transcription=t.transcribed_at - t.endpointed_at,
+        plugins=max(0.0, prompt.created_at - t.transcribed_at),
+        delivery=delivered_at - prompt.created_at,
+    )
+
+
+def _flatten(result):
+    if isinstance(result, (list, tuple)):
+        for item in result:
+            yield from _flatten(item)
+    elif hasattr(result, "__next__"):
+        for item in result:
+            yield from _flatten(item)
+    elif result is not None:
+        yield result
+
+
+def _endpoint_settings(profile) -> EndpointSettings:
+    allowed = set(EndpointSettings.__dataclass_fields__)
+    unknown = set(profile.endpointing) - allowed
+    if unknown:
+        raise PipelineError(
+            f"{profile.path}: endpointing.{sorted(unknown)[0]} is not a setting; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+    return EndpointSettings(**{key: float(value) for key, value in profile.endpointing.items()})
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else ""
+    return text or type(error).__name__

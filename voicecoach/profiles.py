@@ -1,0 +1,149 @@
+"""Scenario profiles: YAML files that choose the active plugins and their settings.
+
+Shipped profiles live in the ``voicecoach_profiles`` package (``profiles/`` in the
+repository); a file of the same name in ``<user config dir>/profiles/`` overrides
+one. ``--profile`` also takes a path to a YAML file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Optional
+
+import yaml
+
+from .paths import user_config_dir
+
+TOP_LEVEL_KEYS = {
+    "description": "one line shown by `voicecoach profiles`",
+    "capture": "two-way (seller mic + prospect loopback) or mic-only",
+    "source": "the audio source's registered name",
+    "transcriber": "the speech engine's registered name",
+    "model": "a model folder or name for the transcriber",
+    "endpointing": "voice activity settings: min_silence, min_speech, pad, max_utterance",
+    "arbitration": "prompt pacing: min_interval, cooldown, max_age",
+    "plugins": "a mapping of plugin name to its settings",
+}
+CAPTURE_MODES = ("two-way", "mic-only")
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; the message names the file, the key and the fix."""
+
+
+@dataclass
+class Profile:
+    name: str
+    path: str
+    description: str = ""
+    capture: str = "two-way"
+    source: str = "file"
+    transcriber: str = "faster-whisper"
+    model: Optional[str] = None
+    endpointing: dict = field(default_factory=dict)
+    arbitration: dict = field(default_factory=dict)
+    plugins: dict = field(default_factory=dict)
+
+    def enables(self, plugin_name: str) -> bool:
+        return plugin_name in self.plugins
+
+    def settings_for(self, plugin_name: str) -> dict:
+        return dict(self.plugins.get(plugin_name) or {})
+
+
+def shipped_profiles_dir() -> str:
+    return str(files("voicecoach_profiles"))
+
+
+def user_profiles_dir() -> str:
+    return os.path.join(user_config_dir(), "profiles")
+
+
+def available_profiles() -> dict[str, str]:
+    """Profile name -> file path, user profiles overriding shipped ones."""
+    found = {}
+    for folder in (shipped_profiles_dir(), user_profiles_dir()):
+        if not os.path.isdir(folder):
+            continue
+        for filename in sorted(os.listdir(folder)):
+            if filename.endswith((".yaml", ".yml")):
+                found[os.path.splitext(filename)[0]] = os.path.join(folder, filename)
+    return found
+
+
+def find_profile(name_or_path: str) -> str:
+    if name_or_path.endswith((".yaml", ".yml")) or os.path.sep in name_or_path:
+        if not os.path.exists(name_or_path):
+            raise ProfileError(f"profile file {name_or_path} does not exist")
+        return name_or_path
+    profiles = available_profiles()
+    if name_or_path not in profiles:
+        raise ProfileError(
+            f"no profile named {name_or_path!r}; choose one of: {', '.join(sorted(profiles))} "
+            "(see `voicecoach profiles`)"
+        )
+    return profiles[name_or_path]
+
+
+def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) -> Profile:
+    """Load and validate a profile; ``known_plugins`` are the names a profile may enable."""
+    path = find_profile(name_or_path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ProfileError(f"{path}: YAML syntax error{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProfileError(f"{path}: cannot be read ({error})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: a profile must be a mapping of keys, not {type(data).__name__}")
+    unknown = sorted(set(map(str, data)) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ProfileError(
+            f"{path}: unknown key {unknown[0]!r}; allowed keys are {', '.join(sorted(TOP_LEVEL_KEYS))}"
+        )
+    plugins = data.get("plugins") or {}
+    if isinstance(plugins, list):
+        plugins = {str(item): {} for item in plugins}
+    if not isinstance(plugins, dict):
+        raise ProfileError(f"{path}: 'plugins' must map plugin names to their settings")
+    for plugin_name, settings in plugins.items():
+        if settings is not None and not isinstance(settings, dict):
+            raise ProfileError(
+                f"{path}: plugins.{plugin_name} must be a mapping of settings (or empty), "
+                f"not {type(settings).__name__}"
+            )
+        if known_plugins is not None and plugin_name not in known_plugins:
+            raise ProfileError(
+                f"{path}: plugins.{plugin_name} is not an installed plugin; installed: "
+                f"{', '.join(sorted(known_plugins))} (see `voicecoach plugins`)"
+            )
+    capture = data.get("capture", "two-way")
+    if capture not in CAPTURE_MODES:
+        raise ProfileError(f"{path}: capture must be one of {', '.join(CAPTURE_MODES)}, not {capture!r}")
+    for key in ("endpointing", "arbitration"):
+        if not isinstance(data.get(key) or {}, dict):
+            raise ProfileError(f"{path}: '{key}' must be a mapping of settings")
+    for key in ("description", "source", "transcriber", "model"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ProfileError(f"{path}: '{key}' must be a string")
+    return Profile(
+        name=name,
+        path=path,
+        description=data.get("description") or "",
+        capture=capture,
+        source=data.get("source") or "file",
+        transcriber=data.get("transcriber") or "faster-whisper",
+        model=data.get("model"),
+        endpointing=dict(data.get("endpointing") or {}),
+        arbitration=dict(data.get("arbitration") or {}),
+        plugins={str(k): dict(v or {}) for k, v in plugins.items()},
+    )
