@@ -65,8 +65,10 @@ def decode_file(path: str, block_seconds: float = 0.5) -> Iterator[np.ndarray]:
     check_readable_audio_file(path)
     try:
         container = av.open(path)
-    except (av.error.InvalidDataError, av.error.ValueError) as error:
-        raise AudioError(f"{path} is not an audio file PyAV can decode ({error.strerror})") from None
+    except av.error.InvalidDataError:
+        raise AudioError(
+            f"{path} is not an audio file VoiceCoach can decode (WAV, FLAC, MP3, OGG, M4A and more work)"
+        ) from None
     except av.error.FFmpegError as error:
         raise AudioError(f"{path} could not be opened: {error.strerror}") from None
     with container:

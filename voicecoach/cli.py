@@ -160,7 +160,7 @@ def build_cli() -> click.Group:
     @user_errors
     def plugins_command(profile_name, as_json):
         """List installed plugins, their hooks, and whether the profile enables them."""
-        profile = load_profile(profile_name, known_plugins=installed_plugin_names())
+        profile = load_profile(profile_name)
         plugins = get_plugins()
         for plugin in plugins:
             plugin["enabled"] = is_default_plugin(plugin["name"]) or profile.enables(plugin["name"])

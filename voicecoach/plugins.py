@@ -50,13 +50,18 @@ def load_plugins() -> pluggy.PluginManager:
         _load_entry_points(None)
     elif wanted.strip():
         _load_entry_points({name.strip() for name in wanted.split(",") if name.strip()})
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as error:
-        raise PluginError(f"a plugin implements a hook that does not exist: {error}") from error
+    check_hooks()
     if os.environ.get("VOICECOACH_TRACE_PLUGINS"):
         _trace_hook_calls()
     return pm
+
+
+def check_hooks() -> None:
+    """Fail loudly when a plugin implements a hook that does not exist (a typo)."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise PluginError(f"a plugin implements a hook that does not exist: {error}") from None
 
 
 def _load_entry_points(names):
