@@ -125,10 +125,9 @@ def test_transcript_file_with_a_bad_speaker(tmp_path):
     assert_clean_error(run_cli("run", "--transcript", str(transcript)), "call.yaml", "line 2", "speaker")
 
 
-def test_run_without_any_input_explains_what_to_give():
-    result = run_cli("run")
-    assert result.exit_code == 2
-    assert "--input" in result.output and "Traceback" not in result.output
+def test_live_capture_without_consent_and_no_terminal_refuses():
+    result = run_cli("run", "--profile", "zoom")
+    assert_clean_error(result, "consent", "--i-have-consent")
 
 
 def test_report_before_any_call():

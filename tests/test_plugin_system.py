@@ -35,7 +35,7 @@ def plugins_listed(env_value):
 def test_load_plugins_environment_switch():
     everything = plugins_listed(None)
     assert {"objections", "stages", "talk_ratio", "sqlite_log", "terminal"} <= everything
-    defaults = {"file_source", "faster_whisper_transcriber"}
+    defaults = {"file_source", "device_source", "faster_whisper_transcriber"}
     assert plugins_listed("") == defaults
     assert plugins_listed("objections,terminal") == defaults | {"objections", "terminal"}
 

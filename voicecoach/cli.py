@@ -14,7 +14,10 @@ import click
 
 from . import __version__
 from .audio import AudioError
-from .coach import NoSpeechError, coach_recording, coach_transcript, installed_plugin_names
+from .coach import NoSpeechError, coach_live, coach_recording, coach_transcript, installed_plugin_names
+from .consent import ConsentError, require_consent
+from .devices import list_devices
+from .pulse import PulseError
 from .log import LogError, open_log
 from .pipeline import PipelineError
 from .plugins import PluginError, get_plugins, is_default_plugin, load_plugins
@@ -26,12 +29,14 @@ from .transcription import ModelError
 # Errors a user can fix: shown as one line, never a traceback.
 USER_ERRORS = (
     AudioError,
+    ConsentError,
     LogError,
     ModelError,
     NoSpeechError,
     PipelineError,
     PluginError,
     ProfileError,
+    PulseError,
     ScriptError,
     ValueError,
 )
@@ -80,11 +85,21 @@ def build_cli() -> click.Group:
     @click.option("--prospect", "prospect_path", type=click.Path(dir_okay=False), help="Recording of the prospect's side.")
     @click.option("--transcript", "transcript_path", type=click.Path(dir_okay=False), help="Text-only mode: a YAML transcript, no audio or model.")
     @click.option("--realtime", is_flag=True, help="Replay the recording at the pace it was recorded.")
+    @click.option("--seller-device", help="Live: the seller's microphone (name, index or PulseAudio source).")
+    @click.option("--prospect-device", help="Live: the call's audio output (e.g. a PulseAudio .monitor source).")
+    @click.option("--duration", type=float, help="Live: stop after this many seconds.")
+    @click.option("--i-have-consent", "consent", is_flag=True, help="Confirm the other party agreed to be recorded.")
     @click.option("--model", help="faster-whisper model folder or installed name (default: embedded tiny.en).")
     @db_option
     @user_errors
-    def run_command(profile_name, input_path, seller_path, prospect_path, transcript_path, realtime, model, db_path):
-        """Coach a call: a recording (--input, or --seller and --prospect) or a transcript."""
+    def run_command(profile_name, input_path, seller_path, prospect_path, transcript_path, realtime,
+                    seller_device, prospect_device, duration, consent, model, db_path):
+        """Coach a call: live from your devices, a recording, or a transcript.
+
+        With no --input, --seller/--prospect or --transcript, VoiceCoach captures live:
+        your microphone as the seller and the call's audio output as the prospect.
+        Stop with Ctrl-C; the log is kept and the summary printed.
+        """
         if transcript_path:
             summary = coach_transcript(profile_name, transcript_path, db_path=db_path, warn=warn)
         elif input_path or seller_path or prospect_path:
@@ -99,8 +114,18 @@ def build_cli() -> click.Group:
                 warn=warn,
             )
         else:
-            raise click.UsageError(
-                "give a recording with --input FILE (or --seller and --prospect), or --transcript FILE"
+            profile = load_profile(profile_name, known_plugins=installed_plugin_names())
+            if profile.capture == "two-way":
+                require_consent(consent, ask=lambda question: click.confirm(question, default=False))
+            click.echo("Capturing live; press Ctrl-C to stop.", err=True)
+            summary = coach_live(
+                profile,
+                seller_device=seller_device,
+                prospect_device=prospect_device,
+                duration=duration,
+                model=model,
+                db_path=db_path,
+                warn=warn,
             )
         _echo_summary(summary)
 
@@ -117,6 +142,33 @@ def build_cli() -> click.Group:
             "demo", input=demo_audio_path(), realtime=not fast, model=model, db_path=db_path, warn=warn
         )
         _echo_summary(summary)
+
+    @cli.command(name="devices")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @user_errors
+    def devices_command(as_json):
+        """List microphones and the call-audio (loopback/monitor) sources you can capture."""
+        devices = list_devices()
+        if as_json:
+            click.echo(json.dumps(devices, indent=2))
+            return
+        click.echo("PortAudio input devices (use the index or part of the name):")
+        for d in devices["portaudio"]:
+            mark = "*" if d["default"] else " "
+            click.echo(f" {mark}{d['index']:>3}  {d['name']:<32} {d['hostapi']:<10} {d['channels']} ch  {d['default_samplerate']:.0f} Hz")
+        if devices["pulse"]:
+            click.echo("PulseAudio / PipeWire sources (use the name):")
+            for d in devices["pulse"]:
+                mark = "*" if d["default"] else " "
+                kind = "call audio (monitor)" if d["monitor"] else "microphone"
+                click.echo(f" {mark}{d['name']:<48} {kind:<21} {d['description']}")
+        for problem in devices["problems"]:
+            click.echo(f"note: {problem}")
+        suggested = devices["suggested"]
+        click.echo(
+            f"Suggested: --seller-device {suggested['seller'] or '(none found)'} "
+            f"--prospect-device {suggested['prospect'] or '(none found)'}"
+        )
 
     @cli.command(name="report")
     @click.option("--session", "session_id", help="Session id (or its first characters); default: the latest.")

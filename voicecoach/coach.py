@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
 from typing import Iterable, Optional
 
 from .pipeline import Pipeline, PipelineError
@@ -59,7 +62,8 @@ def coach_recording(
     source = sources["file"](input=input, seller=seller, prospect=prospect, realtime=realtime)
     transcriber = transcriber or make_transcriber(profile, model)
     pipeline = Pipeline(source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn)
-    summary = pipeline.run()
+    with _stop_on_signals(pipeline):
+        summary = pipeline.run()
     if summary.status == "ended" and summary.utterances == 0:
         raise NoSpeechError(
             f"no speech found in {input or f'{seller} and {prospect}'}: check the recording is "
@@ -81,3 +85,51 @@ def coach_transcript(
     utterances = load_transcript_file(path)
     pipeline = Pipeline(ScriptSource(utterances, path), None, profile, db_path=db_path, plugins=plugins, warn=warn)
     return pipeline.run_events(utterance_events(utterances))
+
+
+def coach_live(
+    profile: str | Profile,
+    *,
+    seller_device: Optional[str] = None,
+    prospect_device: Optional[str] = None,
+    duration: Optional[float] = None,
+    model: Optional[str] = None,
+    db_path: Optional[str] = None,
+    transcriber=None,
+    plugins: Iterable[object] = (),
+    warn=None,
+) -> SessionSummary:
+    """Coach a live call from the profile's devices (or the ones given) until stopped.
+
+    Ctrl-C, SIGTERM and SIGHUP stop capturing; what was captured is still
+    transcribed, coached and logged before this returns.
+    """
+    profile = resolve_profile(profile)
+    sources = get_sources()
+    source = sources["devices"](
+        seller=seller_device or profile.devices.get("seller"),
+        prospect=prospect_device or profile.devices.get("prospect"),
+        capture=profile.capture,
+        allow_fallback=profile.fallback_to_mic_only,
+        duration=duration,
+    )
+    transcriber = transcriber or make_transcriber(profile, model)
+    pipeline = Pipeline(source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn)
+    with _stop_on_signals(pipeline):
+        return pipeline.run()
+
+
+@contextmanager
+def _stop_on_signals(pipeline):
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handled = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {number: signal.getsignal(number) for number in handled}
+    for number in handled:
+        signal.signal(number, lambda *_: pipeline.stop())
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -81,6 +81,8 @@ class Pipeline:
             db_path=db_path,
             warn=warn,
         )
+        if hasattr(source, "bind"):
+            source.bind(self.session)
         self.endpoint_settings = _endpoint_settings(profile)
         self.arbiter = Arbiter(ArbitrationSettings.from_dict(profile.arbitration))
         self.dispatcher = HookDispatcher(self.pm, profile.plugins.keys(), self.session.warn)

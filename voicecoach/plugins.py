@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "voicecoach"
 
 DEFAULT_PLUGINS = (
     "voicecoach.default_plugins.file_source",
+    "voicecoach.default_plugins.device_source",
     "voicecoach.default_plugins.faster_whisper_transcriber",
 )
 

@@ -24,6 +24,8 @@ TOP_LEVEL_KEYS = {
     "model": "a model folder or name for the transcriber",
     "endpointing": "voice activity settings: min_silence, min_speech, pad, max_utterance",
     "arbitration": "prompt pacing: min_interval, cooldown, max_age",
+    "devices": "seller and prospect capture devices: a name, an index or a PulseAudio source",
+    "fallback_to_mic_only": "true to keep coaching on the microphone when the prospect's audio fails",
     "plugins": "a mapping of plugin name to its settings",
 }
 CAPTURE_MODES = ("two-way", "mic-only")
@@ -44,6 +46,8 @@ class Profile:
     model: Optional[str] = None
     endpointing: dict = field(default_factory=dict)
     arbitration: dict = field(default_factory=dict)
+    devices: dict = field(default_factory=dict)
+    fallback_to_mic_only: bool = True
     plugins: dict = field(default_factory=dict)
 
     def enables(self, plugin_name: str) -> bool:
@@ -132,6 +136,11 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
     for key in ("endpointing", "arbitration"):
         if not isinstance(data.get(key) or {}, dict):
             raise ProfileError(f"{path}: '{key}' must be a mapping of settings")
+    devices = data.get("devices") or {}
+    if not isinstance(devices, dict) or set(devices) - {"seller", "prospect"}:
+        raise ProfileError(f"{path}: 'devices' takes only 'seller' and 'prospect', each a device name or index")
+    if not isinstance(data.get("fallback_to_mic_only", True), bool):
+        raise ProfileError(f"{path}: 'fallback_to_mic_only' must be true or false")
     for key in ("description", "source", "transcriber", "model"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ProfileError(f"{path}: '{key}' must be a string")
@@ -145,5 +154,7 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
         model=data.get("model"),
         endpointing=dict(data.get("endpointing") or {}),
         arbitration=dict(data.get("arbitration") or {}),
+        devices={key: str(value) for key, value in devices.items() if value is not None},
+        fallback_to_mic_only=data.get("fallback_to_mic_only", True),
         plugins={str(k): dict(v or {}) for k, v in plugins.items()},
     )
