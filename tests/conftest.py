@@ -1,4 +1,7 @@
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
 
 import pytest
 
@@ -21,3 +24,22 @@ def user_profiles(voicecoach_home):
     folder = voicecoach_home / "config" / "profiles"
     folder.mkdir(parents=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def pulse_server():
+    from audio_server import PulseServer
+
+    server = PulseServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    """One embedded tiny.en model for the whole run: loading it is the slow part."""
+    from voicecoach.default_plugins.faster_whisper_transcriber import FasterWhisperTranscriber
+
+    return FasterWhisperTranscriber()

@@ -98,6 +98,7 @@ def coach_live(
     transcriber=None,
     plugins: Iterable[object] = (),
     warn=None,
+    source_options: Optional[dict] = None,
 ) -> SessionSummary:
     """Coach a live call from the profile's devices (or the ones given) until stopped.
 
@@ -112,6 +113,7 @@ def coach_live(
         capture=profile.capture,
         allow_fallback=profile.fallback_to_mic_only,
         duration=duration,
+        **(source_options or {}),
     )
     transcriber = transcriber or make_transcriber(profile, model)
     pipeline = Pipeline(source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn)

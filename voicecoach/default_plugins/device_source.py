@@ -82,10 +82,12 @@ class DeviceSource:
         capture: str = "two-way",
         allow_fallback: bool = True,
         duration: Optional[float] = None,
+        silent_channel_seconds: float = SILENT_CHANNEL_SECONDS,
         warn=None,
     ):
         self.sd = import_sounddevice()
         self.duration = duration
+        self.silent_channel_seconds = silent_channel_seconds
         self.allow_fallback = allow_fallback
         self._warn = warn or (lambda message: print(f"voicecoach: {message}", file=sys.stderr))
         self._queue: queue.Queue = queue.Queue(maxsize=2000)
@@ -300,16 +302,17 @@ class DeviceSource:
         if seller is None or prospect is None or prospect.lost:
             return
         started_silence = prospect.last_voice or (now - (prospect.samples / SAMPLE_RATE))
-        seller_talked = seller.last_voice and now - seller.last_voice < SILENT_CHANNEL_SECONDS
-        if now - started_silence >= SILENT_CHANNEL_SECONDS and seller_talked:
+        limit = self.silent_channel_seconds
+        seller_talked = seller.last_voice and now - seller.last_voice < limit
+        if now - started_silence >= limit and seller_talked:
             if not prospect.silent_warned:
                 prospect.silent_warned = True
                 self._warn(
                     f"the prospect channel ({prospect.describe()}) has been silent for "
-                    f"{SILENT_CHANNEL_SECONDS:.0f} s while you talk: is the call's audio going to this device? "
+                    f"{limit:.0f} s while you talk: is the call's audio going to this device? "
                     "Check `voicecoach devices` and --prospect-device"
                 )
-        elif now - started_silence < SILENT_CHANNEL_SECONDS:
+        elif now - started_silence < limit:
             prospect.silent_warned = False
 
 
