@@ -80,6 +80,7 @@ class Pipeline:
             transcriber=getattr(transcriber, "description", ""),
             db_path=db_path,
             warn=warn,
+            live=bool(getattr(source, "live", False)),
         )
         if hasattr(source, "bind"):
             source.bind(self.session)
@@ -95,6 +96,11 @@ class Pipeline:
         self._stopping = threading.Event()
         self.talk_seconds = {speaker: 0.0 for speaker in source.speakers}
         self.utterance_count = 0
+        self.early_hits = 0
+        # Live, the prospect's words go first to the transcriber: they trigger most
+        # prompts. A fast replay keeps strict time order instead, since there the
+        # queue is always full and priority would reorder the whole conversation.
+        self._prospect_first = bool(getattr(source, "live", False) or getattr(source, "realtime", False))
         self.delivered: list[Prompt] = []
         self.failure: Optional[BaseException] = None
 
@@ -240,17 +246,38 @@ class Pipeline:
     def _handle_endpoint_events(self, speaker, events):
         if events.started is not None:
             self._events.put(SpeechActivity(speaker=speaker, start=events.started))
+        for segment in events.provisional:
+            # Early decoding only while the transcriber has nothing else waiting:
+            # it must never delay a confirmed utterance.
+            if self._segment_queue.empty():
+                self._segment_queue.put((self._priority(segment), next(self._order), segment))
         for segment in events.segments:
             self._events.put(SpeechActivity(speaker=speaker, start=segment.start, end=segment.end))
-            priority = 0 if segment.speaker == PROSPECT else 1
-            self._segment_queue.put((priority, next(self._order), segment))
+            self._segment_queue.put((self._priority(segment), next(self._order), segment))
+
+    def _priority(self, segment) -> int:
+        return 0 if (segment.speaker == PROSPECT or not self._prospect_first) else 1
 
     def _transcribe(self):
+        early: dict[tuple, tuple] = {}  # (speaker, start) -> (end, decoded utterance or None)
         while True:
             _priority, _order, segment = self._segment_queue.get()
             if segment is None:
                 break
-            utterance = self._transcribe_segment(segment)
+            key = (segment.speaker, segment.start)
+            if segment.provisional:
+                early[key] = (segment.end, self._transcribe_segment(segment))
+                continue
+            decoded = early.pop(key, None)
+            if decoded is not None and decoded[0] == segment.end:
+                # Speech did not resume: the early decode is the final text.
+                utterance = decoded[1]
+                if utterance is not None:
+                    utterance.timing.endpointed_at = segment.endpointed_at
+                    utterance.timing.transcribed_at = max(utterance.timing.transcribed_at, time.monotonic())
+                    self.early_hits += 1
+            else:
+                utterance = self._transcribe_segment(segment)
             if utterance is not None:
                 self._events.put(utterance)
         self._events.put(_END)

@@ -27,8 +27,11 @@ class Session:
         transcriber: str = "",
         db_path: Optional[str] = None,
         warn: Optional[Callable[[str], None]] = None,
+        live: bool = False,
     ):
         self.id = str(uuid.uuid4())
+        # True when capturing devices as the call happens (not a replay).
+        self.live = live
         self.profile = profile
         self.speakers = tuple(speakers)
         self.source = source

@@ -79,6 +79,9 @@ class EndpointSettings:
     pad: float = 0.2
     # A monologue is cut at this length so its words reach the coaches in time.
     max_utterance: float = 12.0
+    # Silence after which decoding starts early, before ``min_silence`` confirms the
+    # end; the work is thrown away if speech resumes. 0 turns early decoding off.
+    early_silence: float = 0.16
 
 
 @dataclass
@@ -91,12 +94,15 @@ class Segment:
     samples: np.ndarray
     speech_ended_at: float  # monotonic instant the last speech frame arrived
     endpointed_at: float = 0.0
+    # An early cut, decoded while waiting for the end to be confirmed.
+    provisional: bool = False
 
 
 @dataclass
 class EndpointEvents:
     started: Optional[float] = None  # session time speech began
     segments: list[Segment] = field(default_factory=list)
+    provisional: list[Segment] = field(default_factory=list)
 
 
 class Endpointer:
@@ -170,11 +176,33 @@ class Endpointer:
         if not self._announced and speech_length >= s.min_speech:
             self._announced = True
             events.started = self._speech_start
+        if (
+            s.early_silence > 0
+            and self._silence_frames == max(1, round(s.early_silence / FRAME_SECONDS))
+            and speech_length >= s.min_speech
+            and s.early_silence < s.min_silence
+        ):
+            events.provisional.append(self._segment(arrived_at, provisional=True))
         if self._silence_frames * FRAME_SECONDS >= s.min_silence:
             self._finish(events, arrived_at)
         elif frame_end - self._speech_start >= s.max_utterance and self._silence_frames > 0:
             # Cut a monologue at its first pause past the limit.
             self._finish(events, arrived_at, keep_going=True)
+
+    def _segment(self, arrived_at: float, provisional: bool = False) -> Segment:
+        # Keep the pad after the last speech frame, drop the rest of the silence.
+        keep_after = min(self._silence_frames, self._pad_frames)
+        drop = self._silence_frames - keep_after
+        frames = self._speech[: len(self._speech) - drop] if drop else self._speech
+        return Segment(
+            speaker=self.speaker,
+            start=self._speech_start,
+            end=self._last_speech_end,
+            samples=np.concatenate(frames) if frames else np.zeros(0, np.float32),
+            speech_ended_at=self._last_speech_arrival,
+            endpointed_at=arrived_at,
+            provisional=provisional,
+        )
 
     def _finish(self, events: EndpointEvents, arrived_at: float, keep_going: bool = False):
         s = self.settings
@@ -183,20 +211,7 @@ class Endpointer:
         if speech_length >= s.min_speech:
             if not self._announced:
                 events.started = self._speech_start
-            # Keep the pad after the last speech frame, drop the rest of the silence.
-            keep_after = min(self._silence_frames, self._pad_frames)
-            drop = self._silence_frames - keep_after
-            frames = self._speech[: len(self._speech) - drop] if drop else self._speech
-            events.segments.append(
-                Segment(
-                    speaker=self.speaker,
-                    start=self._speech_start,
-                    end=self._last_speech_end,
-                    samples=np.concatenate(frames) if frames else np.zeros(0, np.float32),
-                    speech_ended_at=self._last_speech_arrival,
-                    endpointed_at=arrived_at,
-                )
-            )
+            events.segments.append(self._segment(arrived_at))
         self._history = self._speech[-self._pad_frames :] if not keep_going else []
         self._speech = []
         self._silence_frames = 0

@@ -42,7 +42,10 @@ class TerminalView:
     @hookimpl
     def session_started(self, session):
         channels = " + ".join(session.speakers)
-        self.echo(f"● LIVE  coaching {session.source}  [{channels}]", fg="red", bold=True)
+        if session.live:
+            self.echo(f"● LIVE  capturing {channels}: {session.source}", fg="red", bold=True)
+        else:
+            self.echo(f"▶ REPLAY  {session.source}", fg="blue", bold=True)
         self.echo(f"  profile {session.profile.name}, {session.transcriber or 'text only'}")
 
     @hookimpl
