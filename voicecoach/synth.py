@@ -53,6 +53,7 @@ class ScriptLine:
     ``pause_before`` is the silence between the moment the call last fell quiet and
     this line. ``overlap`` > 0 starts the line that many seconds before the previous
     line ends instead (both talking at once); ``pause_before`` then does not apply.
+    The first line of a call cannot overlap: its ``pause_before`` counts from zero.
     """
 
     speaker: str

@@ -1,1 +1,70 @@
-"""placeholder"""
+"""Objections: hears the prospect object and shows the seller how to answer.
+
+Each objection the prospect raises is prompted once, with the playbook's
+responses, and logged; whether the seller answered it before the prospect spoke
+again is logged too. Only the prospect's words count (or both voices' on a
+one-channel recording): a seller saying "too expensive" is not an objection.
+
+Profile settings (``plugins: objections:``)::
+
+    playbook: my-objections.yaml      # extra or changed objections, same format
+    objections:                       # or write them into the profile
+      shipping:
+        label: Shipping
+        triggers: ["(shipping|delivery) (is|takes) (to|so) (long|slow)"]
+        responses: ["Understood. When do you need it by? Then offer express."]
+        follow_up: What date would work?
+"""
+
+from __future__ import annotations
+
+from voicecoach import hookimpl
+
+from .coach import ObjectionCoach
+from .playbook import PlaybookError, load_playbook, resolve_path
+
+DEFAULTS = {
+    # A YAML playbook merged over the shipped one; relative to the profile's folder.
+    "playbook": None,
+    # Extra or changed categories written into the profile itself.
+    "objections": {},
+    # Extra words allowed between a trigger's words: "I really need to talk it over
+    # with my wife" has two between "talk" and "with my wife". More lets unrelated
+    # words in one long utterance meet; tuned on the tests' paraphrases.
+    "max_gap": 2,
+    # Prospect words this soon after their last ones continue the same turn: the
+    # recogniser cuts at 0.3 s pauses, and pauses inside one speaker's turn are
+    # mostly shorter than a second (Heldner & Edlund 2010, "Pauses, gaps and
+    # overlaps in conversations", Journal of Phonetics 38).
+    "turn_gap_seconds": 1.0,
+    # Seller utterances with fewer words are backchannels ("mm-hm", "right"), not answers.
+    "min_answer_words": 3,
+}
+
+
+@hookimpl
+def session_started(session):
+    settings = session.settings("objections", DEFAULTS)
+    profile_path = session.profile.path
+    max_gap = _whole_number(settings["max_gap"], profile_path, "max_gap")
+    min_answer_words = _whole_number(settings["min_answer_words"], profile_path, "min_answer_words")
+    try:
+        turn_gap = float(settings["turn_gap_seconds"])
+    except (TypeError, ValueError):
+        raise ValueError(f"{profile_path}: plugins.objections.turn_gap_seconds must be a number of seconds") from None
+    playbook = load_playbook(
+        extra_file=resolve_path(settings["playbook"], profile_path) if settings["playbook"] else None,
+        inline=settings["objections"],
+        inline_origin=profile_path,
+        inline_key="plugins.objections.objections",
+    )
+    return ObjectionCoach(playbook, max_gap, turn_gap, min_answer_words)
+
+
+def _whole_number(value, profile_path: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{profile_path}: plugins.objections.{name} must be a whole number, 0 or more")
+    return value
+
+
+__all__ = ["DEFAULTS", "ObjectionCoach", "PlaybookError", "load_playbook", "session_started"]

@@ -1,0 +1,150 @@
+"""One call's objection coach: spots objections and whether the seller answered them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voicecoach import HIGH, MIXED, PROSPECT, SELLER, Observation, Prompt, Utterance, hookimpl
+
+from .matcher import find
+from .normalise import normalise
+from .playbook import Objection
+
+
+@dataclass
+class OpenObjection:
+    """An objection the seller has not answered yet."""
+
+    objection: Objection
+    utterance: Utterance
+    # The seller made a sound ("mm-hm") but no answer: the prospect's next
+    # words then start a new turn however soon they come.
+    seller_spoke: bool = False
+
+
+class ObjectionCoach:
+    def __init__(self, playbook: list[Objection], max_gap: int, turn_gap_seconds: float, min_answer_words: int):
+        self.playbook = playbook
+        self.max_gap = max_gap
+        self.turn_gap_seconds = turn_gap_seconds
+        self.min_answer_words = min_answer_words
+        self.open: list[OpenObjection] = []
+        self.last_prospect_end: float | None = None
+
+    @hookimpl
+    def transcript(self, session, utterance):
+        # Partial text is still changing; the final utterance is coached.
+        if utterance.partial:
+            return None
+        if utterance.speaker == SELLER:
+            return self._seller_spoke(utterance) or None
+        if utterance.speaker not in (PROSPECT, MIXED):
+            return None
+        results = self._prospect_spoke(utterance) if utterance.speaker == PROSPECT else []
+        results.extend(self._spot(utterance))
+        return results or None
+
+    @hookimpl
+    def session_ended(self, session, summary):
+        unanswered = [self._unanswered(item, None) for item in self.open]
+        self.open = []
+        return unanswered or None
+
+    def _spot(self, utterance: Utterance) -> list:
+        tokens = normalise(utterance.text)
+        found = []
+        for objection in self.playbook:
+            match = find(objection.triggers, tokens, self.max_gap)
+            if match is None or find(objection.unless, tokens, self.max_gap) is not None:
+                continue
+            # The prospect is still in the turn that raised it: the same objection, said again.
+            if any(item.objection.category == objection.category for item in self.open):
+                continue
+            found.append(self._prompt(objection, utterance, match))
+            found.append(
+                Observation(
+                    kind="objection",
+                    value=objection.category,
+                    data={
+                        "utterance_id": utterance.id,
+                        "text": utterance.text,
+                        "matched": match.heard,
+                        "trigger": match.pattern.source,
+                    },
+                )
+            )
+            # With one channel for both voices nobody can tell who answered.
+            if utterance.speaker == PROSPECT:
+                self.open.append(OpenObjection(objection, utterance))
+        return found
+
+    def _prompt(self, objection: Objection, utterance: Utterance, match) -> Prompt:
+        detail = list(objection.responses)
+        if objection.follow_up:
+            detail.append(f"Ask: {objection.follow_up}")
+        return Prompt(
+            kind=f"objection.{objection.category}",
+            text=f"{objection.label}: {objection.responses[0]}",
+            priority=HIGH,
+            detail=detail,
+            key=str(utterance.id),
+            data={
+                "category": objection.category,
+                "matched": match.heard,
+                "trigger": match.pattern.source,
+                # The log's reader joins prompts to answered/unanswered observations on it.
+                "utterance_id": utterance.id,
+            },
+        )
+
+    def _prospect_spoke(self, utterance: Utterance) -> list:
+        # Speech recognition cuts a turn at every short pause, so words soon
+        # after the prospect's last ones continue the same turn.
+        new_turn = (
+            self.last_prospect_end is None
+            or utterance.start - self.last_prospect_end >= self.turn_gap_seconds
+        )
+        self.last_prospect_end = max(self.last_prospect_end or 0.0, utterance.end)
+        unanswered, still_open = [], []
+        for item in self.open:
+            if new_turn or item.seller_spoke:
+                unanswered.append(self._unanswered(item, utterance))
+            else:
+                still_open.append(item)
+        self.open = still_open
+        return unanswered
+
+    def _seller_spoke(self, utterance: Utterance) -> list:
+        # Words the seller said while the objection was still being spoken answer nothing.
+        waiting = [item for item in self.open if utterance.end > item.utterance.end]
+        if not waiting:
+            return []
+        if len(normalise(utterance.text).words) < self.min_answer_words:
+            for item in waiting:
+                item.seller_spoke = True
+            return []
+        self.open = [item for item in self.open if item not in waiting]
+        return [
+            Observation(
+                kind="objection_answered",
+                value=item.objection.category,
+                data={
+                    "utterance_id": item.utterance.id,
+                    "answer_utterance_id": utterance.id,
+                    "answer": utterance.text,
+                    "seconds_to_answer": round(max(0.0, utterance.start - item.utterance.end), 2),
+                },
+            )
+            for item in waiting
+        ]
+
+    def _unanswered(self, item: OpenObjection, next_utterance: Utterance | None) -> Observation:
+        return Observation(
+            kind="objection_unanswered",
+            value=item.objection.category,
+            data={
+                "utterance_id": item.utterance.id,
+                "text": item.utterance.text,
+                "next_utterance_id": next_utterance.id if next_utterance else None,
+            },
+        )

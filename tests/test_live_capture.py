@@ -1,0 +1,158 @@
+"""Live two-way capture from a real PulseAudio server, no mocks.
+
+A dialogue is played into two null sinks with paplay (seller lines into the
+"microphone" sink, prospect lines into the "call" sink) while VoiceCoach captures
+both monitor sources through sounddevice.
+"""
+
+import threading
+import time
+
+import pytest
+
+from voicecoach import PROSPECT, SELLER, hookimpl
+from voicecoach.coach import coach_live
+from voicecoach.synth import ScriptLine, synthesize_call
+from voicecoach.testing import make_profile
+
+pytestmark = pytest.mark.slow
+
+DIALOGUE = [
+    ScriptLine(SELLER, "Hi Maria, thanks for taking the time today.", pause_before=0.3),
+    ScriptLine(PROSPECT, "Happy to talk.", pause_before=0.6),
+    ScriptLine(SELLER, "What do you use for your bookkeeping right now?", pause_before=0.6),
+    ScriptLine(PROSPECT, "We use a spreadsheet, and it takes me hours every week.", pause_before=0.6),
+    ScriptLine(SELLER, "Our software does the books for you automatically, for forty dollars a month.", pause_before=0.7),
+    ScriptLine(PROSPECT, "Honestly, that sounds too expensive for us right now.", pause_before=0.7),
+    ScriptLine(SELLER, "I understand. How much is your time worth each week?", pause_before=0.9),
+]
+
+
+class CallWatcher:
+    """Starts playback when the session starts and notes when each thing arrived."""
+
+    def __init__(self, play):
+        self.play = play
+        self.played_at = None
+        self.utterances = []
+        self.prompts = []
+
+    @hookimpl
+    def session_started(self, session):
+        def start():
+            time.sleep(1.0)  # let both streams open and move to their sources
+            self.played_at = time.monotonic()
+            self.play()
+
+        threading.Thread(target=start, daemon=True).start()
+
+    @hookimpl
+    def transcript(self, session, utterance):
+        self.utterances.append(utterance)
+
+    @hookimpl
+    def prompt_delivered(self, session, prompt):
+        self.prompts.append((time.monotonic(), prompt))
+
+
+def two_way_profile():
+    return make_profile({"objections": {}, "sqlite_log": {}}, arbitration={"min_interval": 0, "cooldown": 0})
+
+
+@pytest.fixture(scope="module")
+def dialogue(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dialogue")
+    call = synthesize_call(DIALOGUE, tail=0.5)
+    seller, prospect = str(folder / "seller.wav"), str(folder / "prospect.wav")
+    call.write_mono_pair(seller, prospect)
+    return call, seller, prospect
+
+
+def test_live_call_is_captured_per_speaker_and_coached_in_time(pulse_server, dialogue, transcriber, db_path):
+    call, seller_wav, prospect_wav = dialogue
+    players = []
+    watcher = CallWatcher(lambda: players.extend([
+        pulse_server.play(seller_wav, pulse_server.mic_sink),
+        pulse_server.play(prospect_wav, pulse_server.call_sink),
+    ]))
+    summary = coach_live(
+        two_way_profile(),
+        seller_device=pulse_server.mic_monitor,
+        prospect_device=pulse_server.call_monitor,
+        duration=call.duration + 3.0,
+        transcriber=transcriber,
+        plugins=[watcher],
+        db_path=db_path,
+    )
+    for player in players:
+        player.wait(timeout=10)
+
+    said = {speaker: " ".join(u.text.lower() for u in watcher.utterances if u.speaker == speaker) for speaker in (SELLER, PROSPECT)}
+    assert "maria" in said[SELLER] and "software" in said[SELLER]
+    assert "spreadsheet" in said[PROSPECT] and "expensive" in said[PROSPECT]
+    assert "software" not in said[PROSPECT] and "spreadsheet" not in said[SELLER]  # no cross-talk
+
+    objection_line = next(line for line in call.lines if "expensive" in line.text)
+    price = [(at, p) for at, p in watcher.prompts if p.kind == "objection.price"]
+    assert len(price) == 1
+    delivered_at, prompt = price[0]
+    words_ended_at = watcher.played_at + objection_line.end
+    assert 0 < delivered_at - words_ended_at < 1.5, delivered_at - words_ended_at
+
+    truth = {speaker: sum(l.duration for l in call.lines if l.speaker == speaker) for speaker in (SELLER, PROSPECT)}
+    true_share = truth[SELLER] / (truth[SELLER] + truth[PROSPECT])
+    measured_share = summary.talk_seconds[SELLER] / (summary.talk_seconds[SELLER] + summary.talk_seconds[PROSPECT])
+    assert abs(measured_share - true_share) < 0.05, (measured_share, true_share)
+
+
+def test_prospect_device_removed_mid_call_goes_on_with_the_microphone(pulse_server, dialogue, transcriber, db_path):
+    call, seller_wav, prospect_wav = dialogue
+    sink = f"vc_gone_{int(time.time())}"
+    module = pulse_server.load_sink(sink)
+    warnings = []
+
+    def play_and_unplug():
+        players = [pulse_server.play(seller_wav, pulse_server.mic_sink), pulse_server.play(prospect_wav, sink)]
+        time.sleep(call.lines[2].start)  # the prospect's side vanishes before the seller's question
+        pulse_server.unload(module)
+        players[0].wait(timeout=30)
+
+    watcher = CallWatcher(play_and_unplug)
+    summary = coach_live(
+        two_way_profile(),
+        seller_device=pulse_server.mic_monitor,
+        prospect_device=f"{sink}.monitor",
+        duration=call.duration + 3.0,
+        transcriber=transcriber,
+        plugins=[watcher],
+        db_path=db_path,
+        warn=warnings.append,
+    )
+    assert summary.status == "ended"
+    assert any("disappeared" in w and sink in w for w in warnings), warnings
+    seller_text = " ".join(u.text.lower() for u in watcher.utterances if u.speaker == SELLER)
+    assert "software" in seller_text  # said after the prospect's device was gone
+    prospect_text = " ".join(u.text.lower() for u in watcher.utterances if u.speaker == PROSPECT)
+    assert "software" not in prospect_text  # the seller never leaks into the lost channel
+    import voicecoach
+
+    logged = voicecoach.open_log(db_path)["utterances"].count
+    assert logged == summary.utterances > 0
+
+
+def test_a_silent_prospect_channel_raises_the_health_warning(pulse_server, dialogue, transcriber, db_path):
+    call, seller_wav, _ = dialogue
+    warnings = []
+    watcher = CallWatcher(lambda: pulse_server.play(seller_wav, pulse_server.mic_sink))
+    coach_live(
+        two_way_profile(),
+        seller_device=pulse_server.mic_monitor,
+        prospect_device=pulse_server.call_monitor,
+        duration=8.0,
+        transcriber=transcriber,
+        plugins=[watcher],
+        db_path=db_path,
+        warn=warnings.append,
+        source_options={"silent_channel_seconds": 5.0},
+    )
+    assert any("prospect channel" in w and "silent" in w for w in warnings), warnings

@@ -1,0 +1,134 @@
+"""A recorded two-sided call, end to end: real speech, the embedded model, real outcomes."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import voicecoach
+from voicecoach import PROSPECT, SELLER, hookimpl
+from voicecoach.cli import build_cli
+from voicecoach.coach import coach_recording
+from voicecoach.synth import ScriptLine, synthesize_call
+from voicecoach.testing import make_profile
+
+pytestmark = pytest.mark.slow
+
+CALL = [
+    ScriptLine(SELLER, "Good morning James, thanks for joining me today.", pause_before=0.3),
+    ScriptLine(PROSPECT, "Good morning, happy to be here.", pause_before=0.6),
+    ScriptLine(SELLER, "How do you track your inventory at the moment?", pause_before=0.6),
+    ScriptLine(PROSPECT, "We count everything by hand on paper every Friday.", pause_before=0.6),
+    ScriptLine(SELLER, "Our scanner app counts the whole warehouse in ten minutes.", pause_before=0.6),
+    ScriptLine(PROSPECT, "Honestly, that sounds too expensive for us right now.", pause_before=0.7),
+    ScriptLine(SELLER, "I understand. What does a lost afternoon of counting cost you?", pause_before=0.8),
+]
+
+
+class Timeline:
+    def __init__(self):
+        self.events = []
+
+    @hookimpl
+    def transcript(self, session, utterance):
+        self.events.append(("transcript", utterance))
+
+    @hookimpl
+    def prompt_delivered(self, session, prompt):
+        self.events.append(("prompt", prompt))
+
+
+@pytest.fixture(scope="module")
+def recorded_call(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("call")
+    call = synthesize_call(CALL)
+    stereo = str(folder / "call.wav")
+    call.write_stereo(stereo)
+    seller, prospect = str(folder / "seller.flac"), str(folder / "prospect.flac")
+    call.write_mono_pair(seller, prospect)
+    return call, stereo, seller, prospect
+
+
+@pytest.fixture(scope="module")
+def coached(recorded_call, transcriber, tmp_path_factory):
+    call, stereo, _, _ = recorded_call
+    db_path = str(tmp_path_factory.mktemp("log") / "log.db")
+    timeline = Timeline()
+    summary = coach_recording("zoom", input=stereo, transcriber=transcriber, plugins=[timeline], db_path=db_path)
+    return call, summary, timeline, db_path
+
+
+def spoken(timeline, speaker):
+    return " ".join(u.text.lower() for kind, u in timeline.events if kind == "transcript" and u.speaker == speaker)
+
+
+def test_key_words_appear_for_the_right_speaker(coached):
+    _, _, timeline, _ = coached
+    seller, prospect = spoken(timeline, SELLER), spoken(timeline, PROSPECT)
+    for word in ("inventory", "warehouse", "minutes"):
+        assert word in seller and word not in prospect
+    for word in ("paper", "friday", "expensive"):
+        assert word in prospect and word not in seller
+
+
+def test_price_objection_is_prompted_after_the_prospect_says_it_and_not_before(coached):
+    _, summary, timeline, _ = coached
+    kinds = [(kind, item) for kind, item in timeline.events]
+    said_at = next(i for i, (kind, u) in enumerate(kinds) if kind == "transcript" and "expensive" in u.text.lower())
+    price = [i for i, (kind, p) in enumerate(kinds) if kind == "prompt" and p.kind == "objection.price"]
+    assert len(price) == 1 and price[0] > said_at
+    prompt = kinds[price[0]][1]
+    assert prompt.trigger.speaker == PROSPECT and "expensive" in prompt.trigger.text.lower()
+    assert prompt.latency is not None and prompt.latency.total > 0
+    assert prompt.latency.vad > 0 and prompt.latency.transcription > 0
+
+
+def test_talk_ratio_matches_the_known_speaking_time(coached):
+    call, summary, _, _ = coached
+    truth = {s: sum(l.duration for l in call.lines if l.speaker == s) for s in (SELLER, PROSPECT)}
+    true_share = truth[SELLER] / sum(truth.values())
+    measured = summary.talk_seconds
+    measured_share = measured[SELLER] / (measured[SELLER] + measured[PROSPECT])
+    assert abs(measured_share - true_share) < 0.05, (measured_share, true_share)
+
+
+def test_the_log_holds_every_utterance_and_prompt_and_the_report_shows_them(coached):
+    _, summary, timeline, db_path = coached
+    db = voicecoach.open_log(db_path)
+    transcripts = [u for kind, u in timeline.events if kind == "transcript"]
+    prompts = [p for kind, p in timeline.events if kind == "prompt"]
+    assert db["utterances"].count == len(transcripts) == summary.utterances
+    assert db["prompts"].count == len(prompts) >= 1
+    session = db["sessions"].get(summary.session_id)
+    assert session["status"] == "ended" and session["profile"] == "zoom"
+
+    result = CliRunner().invoke(build_cli(), ["report", "--db", db_path, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["session"]["id"] == summary.session_id
+    assert [o["category"] for o in report["objections"]] == ["price"]
+    assert report["latency"]["p50"] is not None
+    assert len(report["utterances"]) == len(transcripts)
+    text = CliRunner().invoke(build_cli(), ["report", "--db", db_path]).output
+    assert "price" in text and "talk ratio" in text and "p50" in text
+
+
+def test_two_mono_files_give_the_same_speakers(recorded_call, transcriber, db_path):
+    _, _, seller, prospect = recorded_call
+    timeline = Timeline()
+    coach_recording(make_profile([]), seller=seller, prospect=prospect, transcriber=transcriber, plugins=[timeline])
+    assert "warehouse" in spoken(timeline, SELLER) and "paper" in spoken(timeline, PROSPECT)
+
+
+def test_a_mono_file_is_one_mixed_channel(recorded_call, transcriber, tmp_path):
+    call, _, _, _ = recorded_call
+    from voicecoach.synth import write_audio
+
+    mono = str(tmp_path / "mono.wav")
+    write_audio(mono, (call.seller + call.prospect)[:, None], call.rate)
+    timeline = Timeline()
+    summary = coach_recording(make_profile(["objections"]), input=mono, transcriber=transcriber, plugins=[timeline])
+    speakers = {u.speaker for kind, u in timeline.events if kind == "transcript"}
+    assert speakers == {voicecoach.MIXED}
+    assert "warehouse" in spoken(timeline, voicecoach.MIXED)
+    assert "objection.price" in [p.kind for p in summary.prompts]
