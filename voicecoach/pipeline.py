@@ -249,7 +249,9 @@ class Pipeline:
         for segment in events.provisional:
             # Early decoding only while the transcriber has nothing else waiting:
             # it must never delay a confirmed utterance.
-            if self._segment_queue.empty():
+            # Fast replays skip it: there it saves nothing and would make the text
+            # depend on thread timing.
+            if self._prospect_first and self._segment_queue.empty():
                 self._segment_queue.put((self._priority(segment), next(self._order), segment))
         for segment in events.segments:
             self._events.put(SpeechActivity(speaker=speaker, start=segment.start, end=segment.end))
