@@ -7,7 +7,6 @@ is committed on its own, so a crash loses at most what was in flight.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from datetime import datetime, timezone
@@ -126,10 +125,6 @@ def open_log(path: Optional[str] = None, create: bool = True) -> sqlite_utils.Da
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def to_json(value) -> str:
-    return json.dumps(value, default=str)
 
 
 def latest_session_id(db: sqlite_utils.Database) -> Optional[str]:

@@ -42,17 +42,7 @@ def available() -> bool:
 
 
 def _pactl_json(*args) -> list | dict:
-    try:
-        result = subprocess.run(
-            ["pactl", "-f", "json", *args], capture_output=True, text=True, timeout=5, check=True
-        )
-    except FileNotFoundError:
-        raise PulseError("pactl is not installed: apt-get install pulseaudio-utils") from None
-    except subprocess.CalledProcessError as error:
-        raise PulseError(f"pactl {' '.join(args)} failed: {error.stderr.strip() or error}") from None
-    except subprocess.TimeoutExpired:
-        raise PulseError("the PulseAudio server did not answer within 5 s") from None
-    return json.loads(result.stdout or "[]")
+    return json.loads(_pactl("-f", "json", *args) or "[]")
 
 
 def _pactl(*args) -> str:
