@@ -82,6 +82,10 @@ class Recorder:
         self.calls.append(f"observed:{observation.kind}")
 
     @hookimpl
+    def session_ending(self, session, now):
+        self.calls.append("session_ending")
+
+    @hookimpl
     def session_ended(self, session, summary):
         self.calls.append("session_ended")
 
@@ -98,6 +102,21 @@ class Coach:
         if utterance.speaker == "prospect":
             return [Prompt(kind="demo.need", text="Ask what 'better' means", priority=HIGH, key=str(utterance.id)),
                     Observation(kind="need", value="bookkeeping")]
+
+
+class Summariser:
+    @hookimpl
+    def session_ending(self, session, now):
+        return Observation(kind="call_summary", value=round(now, 1))
+
+
+def test_what_session_ending_returns_reaches_the_sinks_before_they_close(db_path):
+    recorder = Recorder()
+    run_conversation(CALL, extra_plugins=[Summariser(), recorder], plugins=["sqlite_log"], db_path=db_path)
+    assert recorder.calls[-3:] == ["session_ending", "observed:call_summary", "session_ended"]
+    db = voicecoach.open_log(db_path, create=False)
+    [row] = db.query("select value from observations where kind = 'call_summary'")
+    assert float(row["value"]) > 0
 
 
 def test_hooks_fire_in_the_documented_order():

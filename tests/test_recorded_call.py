@@ -6,11 +6,11 @@ import pytest
 from click.testing import CliRunner
 
 import voicecoach
-from voicecoach import PROSPECT, SELLER, hookimpl
+from voicecoach import PROSPECT, SELLER
 from voicecoach.cli import build_cli
 from voicecoach.coach import coach_recording
 from voicecoach.synth import ScriptLine, synthesize_call
-from voicecoach.testing import make_profile
+from voicecoach.testing import CallRecorder, make_profile
 
 pytestmark = pytest.mark.slow
 
@@ -23,19 +23,6 @@ CALL = [
     ScriptLine(PROSPECT, "Honestly, that sounds too expensive for us right now.", pause_before=0.7),
     ScriptLine(SELLER, "I understand. What does a lost afternoon of counting cost you?", pause_before=0.8),
 ]
-
-
-class Timeline:
-    def __init__(self):
-        self.events = []
-
-    @hookimpl
-    def transcript(self, session, utterance):
-        self.events.append(("transcript", utterance))
-
-    @hookimpl
-    def prompt_delivered(self, session, prompt):
-        self.events.append(("prompt", prompt))
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +40,14 @@ def recorded_call(tmp_path_factory):
 def coached(recorded_call, transcriber, tmp_path_factory):
     call, stereo, _, _ = recorded_call
     db_path = str(tmp_path_factory.mktemp("log") / "log.db")
-    timeline = Timeline()
+    timeline = CallRecorder()
     summary = coach_recording("zoom", input=stereo, transcriber=transcriber, plugins=[timeline], db_path=db_path)
     return call, summary, timeline, db_path
 
 
-def spoken(timeline, speaker):
-    return " ".join(u.text.lower() for kind, u in timeline.events if kind == "transcript" and u.speaker == speaker)
-
-
 def test_key_words_appear_for_the_right_speaker(coached):
     _, _, timeline, _ = coached
-    seller, prospect = spoken(timeline, SELLER), spoken(timeline, PROSPECT)
+    seller, prospect = timeline.said(SELLER), timeline.said(PROSPECT)
     # tiny.en mishears espeak's voices now and then: assert on the sturdiest words.
     assert "inventory" in seller and "inventory" not in prospect
     assert "minutes" in seller and "minutes" not in prospect
@@ -115,9 +98,9 @@ def test_the_log_holds_every_utterance_and_prompt_and_the_report_shows_them(coac
 
 def test_two_mono_files_give_the_same_speakers(recorded_call, transcriber, db_path):
     _, _, seller, prospect = recorded_call
-    timeline = Timeline()
+    timeline = CallRecorder()
     coach_recording(make_profile([]), seller=seller, prospect=prospect, transcriber=transcriber, plugins=[timeline])
-    assert "inventory" in spoken(timeline, SELLER) and "paper" in spoken(timeline, PROSPECT)
+    assert "inventory" in timeline.said(SELLER) and "paper" in timeline.said(PROSPECT)
 
 
 def test_a_mono_file_is_one_mixed_channel(recorded_call, transcriber, tmp_path):
@@ -126,9 +109,9 @@ def test_a_mono_file_is_one_mixed_channel(recorded_call, transcriber, tmp_path):
 
     mono = str(tmp_path / "mono.wav")
     write_audio(mono, (call.seller + call.prospect)[:, None], call.rate)
-    timeline = Timeline()
+    timeline = CallRecorder()
     summary = coach_recording(make_profile(["objections"]), input=mono, transcriber=transcriber, plugins=[timeline])
     speakers = {u.speaker for kind, u in timeline.events if kind == "transcript"}
     assert speakers == {voicecoach.MIXED}
-    assert "inventory" in spoken(timeline, voicecoach.MIXED)
+    assert "inventory" in timeline.said(voicecoach.MIXED)
     assert "objection.price" in [p.kind for p in summary.prompts]

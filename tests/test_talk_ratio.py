@@ -76,7 +76,7 @@ def feed(coach, spans):
 def test_the_call_figures_at_the_end():
     coach = TalkRatioCoach(**{name: float(value) for name, value in DEFAULTS.items()})
     feed(coach, [("seller", 0, 50), ("prospect", 51, 61), ("mixed", 61, 66), ("seller", 62, 100)])
-    observation = coach.session_ended(session=None, summary=None)
+    observation = coach.session_ending(session=None, now=0.0)
     assert observation.kind == "talk_ratio"
     assert observation.value == pytest.approx(88 / 98, abs=1e-3)
     assert observation.data["talk_seconds"] == {"seller": 88.0, "prospect": 10.0, "mixed": 5.0}

@@ -53,15 +53,25 @@ def coach_recording(
     model: Optional[str] = None,
     db_path: Optional[str] = None,
     transcriber=None,
+    transcriber_factory=None,
     plugins: Iterable[object] = (),
     warn=None,
 ) -> SessionSummary:
-    """Coach a recorded call (one stereo or mono file, or two files) with ``profile``."""
+    """Coach a recorded call (one stereo or mono file, or two files) with ``profile``.
+
+    ``transcriber_factory`` makes a fresh engine if the running one fails (by
+    default: the profile's engine, when no ``transcriber`` is given).
+    """
     profile = resolve_profile(profile)
     sources = get_sources()
     source = sources["file"](input=input, seller=seller, prospect=prospect, realtime=realtime)
-    transcriber = transcriber or make_transcriber(profile, model)
-    pipeline = Pipeline(source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn)
+    if transcriber is None:
+        transcriber_factory = transcriber_factory or (lambda: make_transcriber(profile, model))
+        transcriber = transcriber_factory()
+    pipeline = Pipeline(
+        source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn,
+        transcriber_factory=transcriber_factory,
+    )
     with _stop_on_signals(pipeline):
         summary = pipeline.run()
     if summary.status == "ended" and summary.utterances == 0:
@@ -96,6 +106,7 @@ def coach_live(
     model: Optional[str] = None,
     db_path: Optional[str] = None,
     transcriber=None,
+    transcriber_factory=None,
     plugins: Iterable[object] = (),
     warn=None,
     source_options: Optional[dict] = None,
@@ -115,8 +126,13 @@ def coach_live(
         duration=duration,
         **(source_options or {}),
     )
-    transcriber = transcriber or make_transcriber(profile, model)
-    pipeline = Pipeline(source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn)
+    if transcriber is None:
+        transcriber_factory = transcriber_factory or (lambda: make_transcriber(profile, model))
+        transcriber = transcriber_factory()
+    pipeline = Pipeline(
+        source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn,
+        transcriber_factory=transcriber_factory,
+    )
     with _stop_on_signals(pipeline):
         return pipeline.run()
 

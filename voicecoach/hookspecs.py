@@ -5,7 +5,8 @@ arguments; an implementation may accept fewer arguments than declared here.
 
 Order of the per-call hooks for one session::
 
-    session_started -> (speech_activity | transcript | clock_tick)* -> session_ended
+    session_started -> (speech_activity | partial_transcript | transcript | clock_tick)*
+        -> session_ending -> session_ended
 
 with ``prompt_delivered`` and ``observed`` fired for whatever the plugins returned.
 All per-call hooks run on one thread, in event order, so plugins need no locks.
@@ -76,6 +77,21 @@ def transcript(session, utterance):
 
 
 @hookspec
+def partial_transcript(session, utterance):
+    """Early text of an utterance still being spoken (live calls only).
+
+    While there is CPU to spare, a long utterance (over about 2 s) is transcribed
+    about once a second as it goes on, so a coach can react before the speaker
+    stops. ``utterance.partial`` is True and ``utterance.id`` is the id the final
+    utterance will carry: a plugin that prompts here should remember what it
+    prompted for that id and not prompt again from ``transcript`` (arbitration
+    also drops a second prompt with the same ``kind`` and ``key``). The text may
+    change; the final ``transcript`` replaces it. Only coaches that must be fast
+    need this hook; sinks should log finals only. May return Prompts or Observations.
+    """
+
+
+@hookspec
 def clock_tick(session, now):
     """About once a second of session time; ``now`` is the session time.
 
@@ -99,8 +115,19 @@ def observed(session, observation):
 
 
 @hookspec
+def session_ending(session, now):
+    """The call is over, and sinks are still open: last words from the coaches.
+
+    ``now`` is the session time of the end. Return the Prompts or Observations
+    that only the end of a call can produce (a talk-ratio summary, objections
+    never answered); they are delivered and logged before ``session_ended``.
+    """
+
+
+@hookspec
 def session_ended(session, summary):
     """The session is over; ``summary`` is a :class:`voicecoach.SessionSummary`.
 
-    Sinks flush and close here. Return value ignored.
+    Sinks flush and close here. Return value ignored: return final results from
+    ``session_ending`` instead.
     """

@@ -15,6 +15,7 @@ the live path.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import queue
 import threading
@@ -33,6 +34,14 @@ from .vad import EndpointSettings, Endpointer, Segment
 
 TICK_SECONDS = 1.0
 _END = object()
+# Queue order: the prospect's words, then the seller's, then partial transcripts.
+PARTIAL_PRIORITY = 2
+# Partial transcripts only while the transcriber was busy less than this share
+# of the last HEADROOM_WINDOW seconds: they must never make the coach fall behind.
+HEADROOM_WINDOW = 5.0
+MAX_BUSY_FOR_PARTIALS = 0.5
+# A speech engine that keeps failing after this many restarts is given up on.
+MAX_TRANSCRIBER_RESTARTS = 3
 
 
 @dataclass
@@ -57,21 +66,31 @@ def run_session(
     db_path: Optional[str] = None,
     plugins: Iterable[object] = (),
     warn=None,
+    transcriber_factory=None,
 ) -> SessionSummary:
     """Coach one call from ``source`` with ``profile``'s plugins; return its summary.
 
     ``plugins`` are extra plugin objects enabled for this session only (tests,
     applications embedding VoiceCoach).
     """
-    pipeline = Pipeline(source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn)
+    pipeline = Pipeline(
+        source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn,
+        transcriber_factory=transcriber_factory,
+    )
     return pipeline.run()
 
 
 class Pipeline:
-    def __init__(self, source, transcriber, profile, *, db_path=None, plugins=(), warn=None):
+    """One call's run. ``transcriber_factory`` (no arguments) makes a fresh speech
+    engine when the running one fails; without it a failed utterance is skipped."""
+
+    def __init__(self, source, transcriber, profile, *, db_path=None, plugins=(), warn=None,
+                 transcriber_factory=None):
         self.pm = load_plugins()
         self.source = source
         self.transcriber = transcriber
+        self.transcriber_factory = transcriber_factory
+        self.restarts = 0
         self.profile = profile
         self.session = Session(
             profile,
@@ -97,6 +116,11 @@ class Pipeline:
         self.talk_seconds = {speaker: 0.0 for speaker in source.speakers}
         self.utterance_count = 0
         self.early_hits = 0
+        self.partial_count = 0
+        self._busy: collections.deque = collections.deque(maxlen=64)  # (start, end) of decodes
+        self._latest_partial: dict[tuple, float] = {}
+        self._finished_keys: dict[tuple, bool] = {}
+        self._utterance_ids: dict[tuple, int] = {}
         # Live, the prospect's words go first to the transcriber: they trigger most
         # prompts. A fast replay keeps strict time order instead, since there the
         # queue is always full and priority would reorder the whole conversation.
@@ -182,6 +206,8 @@ class Pipeline:
         return self._finish("ended", started)
 
     def _finish(self, status, started) -> SessionSummary:
+        results = self.dispatcher.call("session_ending", session=self.session, now=self.session.now)
+        self._collect(results, trigger=None)
         self._deliver(self.arbiter.flush(self.session.now))
         if self.failure is not None:
             status = "failed"
@@ -246,13 +272,16 @@ class Pipeline:
     def _handle_endpoint_events(self, speaker, events):
         if events.started is not None:
             self._events.put(SpeechActivity(speaker=speaker, start=events.started))
+        # Early and partial decoding only while the transcriber has nothing else
+        # waiting: they must never delay a confirmed utterance. Fast replays skip
+        # both: there they save nothing and would make the text depend on timing.
         for segment in events.provisional:
-            # Early decoding only while the transcriber has nothing else waiting:
-            # it must never delay a confirmed utterance.
-            # Fast replays skip it: there it saves nothing and would make the text
-            # depend on thread timing.
             if self._prospect_first and self._segment_queue.empty():
                 self._segment_queue.put((self._priority(segment), next(self._order), segment))
+        for segment in events.partials:
+            if self._prospect_first and self._segment_queue.empty() and self._headroom():
+                self._latest_partial[(segment.speaker, segment.start)] = segment.end
+                self._segment_queue.put((PARTIAL_PRIORITY, next(self._order), segment))
         for segment in events.segments:
             self._events.put(SpeechActivity(speaker=speaker, start=segment.start, end=segment.end))
             self._segment_queue.put((self._priority(segment), next(self._order), segment))
@@ -260,29 +289,58 @@ class Pipeline:
     def _priority(self, segment) -> int:
         return 0 if (segment.speaker == PROSPECT or not self._prospect_first) else 1
 
+    def _headroom(self) -> bool:
+        """Whether the transcriber was busy less than half of the last few seconds."""
+        window_start = time.monotonic() - HEADROOM_WINDOW
+        busy = sum(end - max(start, window_start) for start, end in self._busy if end > window_start)
+        return busy < HEADROOM_WINDOW * MAX_BUSY_FOR_PARTIALS
+
     def _transcribe(self):
         early: dict[tuple, tuple] = {}  # (speaker, start) -> (end, decoded utterance or None)
         while True:
             _priority, _order, segment = self._segment_queue.get()
             if segment is None:
                 break
-            key = (segment.speaker, segment.start)
-            if segment.provisional:
-                early[key] = (segment.end, self._transcribe_segment(segment))
-                continue
-            decoded = early.pop(key, None)
-            if decoded is not None and decoded[0] == segment.end:
-                # Speech did not resume: the early decode is the final text.
-                utterance = decoded[1]
-                if utterance is not None:
-                    utterance.timing.endpointed_at = segment.endpointed_at
-                    utterance.timing.transcribed_at = max(utterance.timing.transcribed_at, time.monotonic())
-                    self.early_hits += 1
-            else:
-                utterance = self._transcribe_segment(segment)
-            if utterance is not None:
-                self._events.put(utterance)
+            try:
+                self._transcribe_queued(segment, early)
+            except Exception as error:  # a bug must not stop transcription for the call
+                self.session.warn(f"transcription of one utterance failed and it was skipped: {_one_line(error)}")
         self._events.put(_END)
+
+    def _transcribe_queued(self, segment: Segment, early: dict):
+        key = (segment.speaker, segment.start)
+        if segment.partial:
+            # Stale: the utterance ended, or a longer partial of it is already queued.
+            if key in self._finished_keys or self._latest_partial.get(key, segment.end) > segment.end:
+                return
+            utterance = self._transcribe_segment(segment)
+            if utterance is not None:
+                utterance.partial = True
+                utterance.id = self._utterance_ids.setdefault(key, utterance.id)
+                self.partial_count += 1
+                self._events.put(utterance)
+            return
+        if segment.provisional:
+            early[key] = (segment.end, self._transcribe_segment(segment))
+            return
+        self._finished_keys[key] = True
+        while len(self._finished_keys) > 256:
+            self._finished_keys.pop(next(iter(self._finished_keys)))
+        self._latest_partial.pop(key, None)
+        decoded = early.pop(key, None)
+        if decoded is not None and decoded[0] == segment.end:
+            # Speech did not resume: the early decode is the final text.
+            utterance = decoded[1]
+            if utterance is not None:
+                utterance.timing.endpointed_at = segment.endpointed_at
+                utterance.timing.transcribed_at = max(utterance.timing.transcribed_at, time.monotonic())
+                self.early_hits += 1
+        else:
+            utterance = self._transcribe_segment(segment)
+        if utterance is not None:
+            # The final text carries the id its partials had, so coaches see one utterance.
+            utterance.id = self._utterance_ids.pop(key, utterance.id)
+            self._events.put(utterance)
 
     def _transcribe_segment(self, segment: Segment) -> Optional[Utterance]:
         timing = UtteranceTiming(
@@ -291,11 +349,12 @@ class Pipeline:
             transcription_started_at=time.monotonic(),
         )
         try:
-            result = self.transcriber.transcribe(segment.samples)
+            result = self._run_transcriber(segment.samples)
         except Exception as error:
             self.session.warn(f"transcription failed for one utterance and it was skipped: {_one_line(error)}")
             return None
         timing.transcribed_at = time.monotonic()
+        self._busy.append((timing.transcription_started_at, timing.transcribed_at))
         if is_hallucination(result, segment.end - segment.start):
             return None
         return Utterance(
@@ -306,6 +365,21 @@ class Pipeline:
             confidence=result.confidence,
             timing=timing,
         )
+
+    def _run_transcriber(self, samples):
+        """Transcribe, restarting a failed speech engine once and retrying the same audio."""
+        try:
+            return self.transcriber.transcribe(samples)
+        except Exception as error:
+            if self.transcriber_factory is None or self.restarts >= MAX_TRANSCRIBER_RESTARTS:
+                raise
+            self.restarts += 1
+            self.session.warn(
+                f"the speech engine failed ({_one_line(error)}); restarting it, no audio is lost"
+            )
+            self.transcriber = self.transcriber_factory()
+            self.transcriber.warm_up()
+            return self.transcriber.transcribe(samples)
 
     # -- dispatch ---------------------------------------------------------------
 
@@ -329,6 +403,9 @@ class Pipeline:
                 self.session.now = max(self.session.now, event.end)
             results = self.dispatcher.call("speech_activity", session=self.session, activity=event)
             self._collect(results, trigger=None)
+        elif isinstance(event, Utterance) and event.partial:
+            results = self.dispatcher.call("partial_transcript", session=self.session, utterance=event)
+            self._collect(results, trigger=event)
         elif isinstance(event, Utterance):
             self.utterance_count += 1
             self.session.now = max(self.session.now, event.end)

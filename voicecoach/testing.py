@@ -12,8 +12,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+import threading
+import time
+from typing import Callable, Iterable, Optional
 
+from .hookspecs import hookimpl
 from .pipeline import Pipeline
 from .profiles import Profile
 from .script import ScriptSource, lines_to_utterances, utterance_events
@@ -62,3 +65,61 @@ def run_conversation(
         warn=warnings.append if warnings is not None else None,
     )
     return pipeline.run_events(utterance_events(utterances))
+
+
+class CallRecorder:
+    """A plugin that records what a session produced, with the instant each arrived.
+
+    Pass it as ``plugins=[recorder]`` to ``coach_recording``/``coach_live`` (or as
+    ``extra_plugins`` to ``run_conversation``). ``on_start`` is called on its own
+    thread when the session starts, after ``start_delay`` seconds: the place to
+    start playing audio into live devices.
+    """
+
+    def __init__(self, on_start: Optional[Callable[[], object]] = None, start_delay: float = 0.0):
+        self.on_start = on_start
+        self.start_delay = start_delay
+        self.started_at: Optional[float] = None  # monotonic instant on_start was called
+        self.utterances = []  # final transcripts
+        self.partials = []
+        self.prompts = []  # (monotonic delivery instant, Prompt)
+        self.observations = []
+        self.events = []  # ("transcript" | "partial" | "prompt", item) in arrival order
+
+    @hookimpl
+    def session_started(self, session):
+        if self.on_start is None:
+            return
+
+        def start():
+            time.sleep(self.start_delay)
+            self.started_at = time.monotonic()
+            self.on_start()
+
+        threading.Thread(target=start, name="voicecoach-test-start", daemon=True).start()
+
+    @hookimpl
+    def partial_transcript(self, session, utterance):
+        self.partials.append(utterance)
+        self.events.append(("partial", utterance))
+
+    @hookimpl
+    def transcript(self, session, utterance):
+        self.utterances.append(utterance)
+        self.events.append(("transcript", utterance))
+
+    @hookimpl
+    def prompt_delivered(self, session, prompt):
+        self.prompts.append((time.monotonic(), prompt))
+        self.events.append(("prompt", prompt))
+
+    @hookimpl
+    def observed(self, session, observation):
+        self.observations.append(observation)
+
+    def said(self, speaker: str) -> str:
+        """Everything ``speaker`` said, lower-cased, in one string."""
+        return " ".join(u.text.lower() for u in self.utterances if u.speaker == speaker)
+
+    def prompts_of(self, kind: str) -> list:
+        return [prompt for _, prompt in self.prompts if prompt.kind == kind]

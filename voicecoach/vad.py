@@ -82,6 +82,11 @@ class EndpointSettings:
     # Silence after which decoding starts early, before ``min_silence`` confirms the
     # end; the work is thrown away if speech resumes. 0 turns early decoding off.
     early_silence: float = 0.16
+    # A long utterance is also transcribed while it is still being spoken: first
+    # once it is this long, then every ``partial_every`` seconds (while the CPU has
+    # room). ``partial_every: 0`` turns partial transcripts off.
+    partial_after: float = 2.0
+    partial_every: float = 1.0
 
 
 @dataclass
@@ -96,6 +101,8 @@ class Segment:
     endpointed_at: float = 0.0
     # An early cut, decoded while waiting for the end to be confirmed.
     provisional: bool = False
+    # The utterance so far, while it is still being spoken.
+    partial: bool = False
 
 
 @dataclass
@@ -103,6 +110,7 @@ class EndpointEvents:
     started: Optional[float] = None  # session time speech began
     segments: list[Segment] = field(default_factory=list)
     provisional: list[Segment] = field(default_factory=list)
+    partials: list[Segment] = field(default_factory=list)
 
 
 class Endpointer:
@@ -123,6 +131,7 @@ class Endpointer:
         self._last_speech_arrival = 0.0
         self._silence_frames = 0
         self._announced = False
+        self._next_partial = 0.0
         self.last_probability = 0.0
 
     def feed(self, samples: np.ndarray, start: float, arrived_at: float) -> EndpointEvents:
@@ -164,6 +173,7 @@ class Endpointer:
                 self._silence_frames = 0
                 self._last_speech_end = frame_end
                 self._last_speech_arrival = arrived_at
+                self._next_partial = frame_start + s.partial_after
             return
         self._speech.append(frame)
         if probability >= s.neg_threshold:
@@ -183,13 +193,16 @@ class Endpointer:
             and s.early_silence < s.min_silence
         ):
             events.provisional.append(self._segment(arrived_at, provisional=True))
+        if s.partial_every > 0 and self._silence_frames == 0 and frame_end >= self._next_partial > self._speech_start:
+            events.partials.append(self._segment(arrived_at, partial=True))
+            self._next_partial = frame_end + s.partial_every
         if self._silence_frames * FRAME_SECONDS >= s.min_silence:
             self._finish(events, arrived_at)
         elif frame_end - self._speech_start >= s.max_utterance and self._silence_frames > 0:
             # Cut a monologue at its first pause past the limit.
             self._finish(events, arrived_at, keep_going=True)
 
-    def _segment(self, arrived_at: float, provisional: bool = False) -> Segment:
+    def _segment(self, arrived_at: float, provisional: bool = False, partial: bool = False) -> Segment:
         # Keep the pad after the last speech frame, drop the rest of the silence.
         keep_after = min(self._silence_frames, self._pad_frames)
         drop = self._silence_frames - keep_after
@@ -202,6 +215,7 @@ class Endpointer:
             speech_ended_at=self._last_speech_arrival,
             endpointed_at=arrived_at,
             provisional=provisional,
+            partial=partial,
         )
 
     def _finish(self, events: EndpointEvents, arrived_at: float, keep_going: bool = False):
@@ -218,3 +232,4 @@ class Endpointer:
         if keep_going:
             self._speech_start = self._last_speech_end
             self._announced = True
+            self._next_partial = self._speech_start + s.partial_after

@@ -30,10 +30,23 @@ class ObjectionCoach:
         self.min_answer_words = min_answer_words
         self.open: list[OpenObjection] = []
         self.last_prospect_end: float | None = None
+        # (utterance id, category) already prompted from a partial transcript.
+        self.prompted_early: set[tuple[int, str]] = set()
+
+    @hookimpl
+    def partial_transcript(self, session, utterance):
+        """Prompt while the prospect is still talking; the final text is logged."""
+        if utterance.speaker not in (PROSPECT, MIXED):
+            return None
+        prompts = []
+        for objection, match in self._matches(utterance):
+            if (utterance.id, objection.category) not in self.prompted_early:
+                self.prompted_early.add((utterance.id, objection.category))
+                prompts.append(self._prompt(objection, utterance, match))
+        return prompts or None
 
     @hookimpl
     def transcript(self, session, utterance):
-        # Partial text is still changing; the final utterance is coached.
         if utterance.partial:
             return None
         if utterance.speaker == SELLER:
@@ -45,14 +58,13 @@ class ObjectionCoach:
         return results or None
 
     @hookimpl
-    def session_ended(self, session, summary):
+    def session_ending(self, session, now):
         unanswered = [self._unanswered(item, None) for item in self.open]
         self.open = []
         return unanswered or None
 
-    def _spot(self, utterance: Utterance) -> list:
+    def _matches(self, utterance: Utterance):
         tokens = normalise(utterance.text)
-        found = []
         for objection in self.playbook:
             match = find(objection.triggers, tokens, self.max_gap)
             if match is None or find(objection.unless, tokens, self.max_gap) is not None:
@@ -60,7 +72,15 @@ class ObjectionCoach:
             # The prospect is still in the turn that raised it: the same objection, said again.
             if any(item.objection.category == objection.category for item in self.open):
                 continue
-            found.append(self._prompt(objection, utterance, match))
+            yield objection, match
+
+    def _spot(self, utterance: Utterance) -> list:
+        found = []
+        for objection, match in self._matches(utterance):
+            if (utterance.id, objection.category) in self.prompted_early:
+                self.prompted_early.discard((utterance.id, objection.category))
+            else:
+                found.append(self._prompt(objection, utterance, match))
             found.append(
                 Observation(
                     kind="objection",

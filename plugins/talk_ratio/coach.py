@@ -52,7 +52,7 @@ class TalkRatioCoach:
         return self._check(now) or None
 
     @hookimpl
-    def session_ended(self, session, summary):
+    def session_ending(self, session, now):
         return self.final_observation()
 
     def final_observation(self) -> Observation:
