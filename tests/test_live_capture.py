@@ -5,9 +5,19 @@ A dialogue is played into two null sinks with paplay (seller lines into the
 both monitor sources through sounddevice.
 """
 
+import os
+import pty
+import subprocess
+import sys
+import termios
+import threading
 import time
+import wave
 
+import numpy as np
 import pytest
+
+import voicecoach
 
 from voicecoach import PROSPECT, SELLER
 from voicecoach.coach import coach_live
@@ -114,8 +124,6 @@ def test_prospect_device_removed_mid_call_goes_on_with_the_microphone(pulse_serv
     assert "software" in seller_text  # said after the prospect's device was gone
     prospect_text = watcher.said(PROSPECT)
     assert "software" not in prospect_text  # the seller never leaks into the lost channel
-    import voicecoach
-
     logged = voicecoach.open_log(db_path)["utterances"].count
     assert logged == summary.utterances > 0
 
@@ -136,3 +144,56 @@ def test_a_silent_prospect_channel_raises_the_health_warning(pulse_server, dialo
         source_options={"silent_channel_seconds": 5.0},
     )
     assert any("prospect channel" in w and "silent" in w for w in warnings), warnings
+
+
+def test_q_stops_a_live_call_cleanly_and_record_keeps_both_sides(pulse_server, dialogue, tmp_path, db_path):
+    """The CLI as a seller runs it: a terminal on stdin, q to stop, --record to keep the audio."""
+    call, seller_wav, prospect_wav = dialogue
+    recording = tmp_path / "call.wav"
+    leader, follower = pty.openpty()
+    terminal_before = termios.tcgetattr(follower)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "run", "--profile", "zoom", "--i-have-consent",
+         "--seller-device", pulse_server.mic_monitor, "--prospect-device", pulse_server.call_monitor,
+         "--record", str(recording), "--db", db_path],
+        stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while not any("LIVE" in line for line in lines):
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+        time.sleep(0.1)
+    time.sleep(1.5)  # both streams open and move to their sources
+    players = [pulse_server.play(seller_wav, pulse_server.mic_sink), pulse_server.play(prospect_wav, pulse_server.call_sink)]
+    for player in players:
+        player.wait(timeout=60)
+    time.sleep(1.5)
+    os.write(leader, b"q")
+    assert process.wait(timeout=20) == 0, process.stderr.read()
+    reader.join(timeout=5)
+    output = "".join(lines)
+    assert "session ended" in output and "Session" in output
+    assert termios.tcgetattr(follower) == terminal_before  # the terminal is given back as it was
+    os.close(leader), os.close(follower)
+
+    db = voicecoach.open_log(db_path, create=False)
+    [session] = db["sessions"].rows
+    assert session["status"] == "ended"
+    prospect_said = " ".join(row["text"].lower() for row in db["utterances"].rows_where("speaker = ?", [PROSPECT]))
+    assert "expensive" in prospect_said
+
+    with wave.open(str(recording)) as audio:
+        assert (audio.getnchannels(), audio.getframerate()) == (2, 16000)
+        frames = np.frombuffer(audio.readframes(audio.getnframes()), dtype="<i2").reshape(-1, 2) / 32768
+    assert len(frames) / 16000 > call.duration
+    # Each side's speech is on its own channel: find the loudest second of each.
+    seller_part, prospect_part = frames[:, 0], frames[:, 1]
+    assert rms(seller_part) > 0.01 and rms(prospect_part) > 0.01
+    loudest_seller = np.argmax(np.abs(seller_part))
+    assert abs(prospect_part[loudest_seller]) < 0.01
+
+
+def rms(samples):
+    return float(np.sqrt(np.mean(np.square(samples))))

@@ -6,6 +6,7 @@ can add commands and tests can build a fresh CLI.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -17,6 +18,8 @@ from .audio import AudioError
 from .coach import NoSpeechError, coach_live, coach_recording, coach_transcript, installed_plugin_names
 from .consent import ConsentError, require_consent
 from .devices import list_devices
+from .doctor import doctor_command
+from .keys import stop_on_q_key
 from .pulse import PulseError
 from .log import LogError, open_log
 from .pipeline import PipelineError
@@ -89,44 +92,44 @@ def build_cli() -> click.Group:
     @click.option("--prospect-device", help="Live: the call's audio output (e.g. a PulseAudio .monitor source).")
     @click.option("--duration", type=float, help="Live: stop after this many seconds.")
     @click.option("--i-have-consent", "consent", is_flag=True, help="Confirm the other party agreed to be recorded.")
+    @click.option("--record", "record_path", type=click.Path(dir_okay=False), help="Live: also save the call's audio to this WAV file (seller left, prospect right). Off by default.")
     @click.option("--model", help="faster-whisper model folder or installed name (default: embedded tiny.en).")
     @db_option
     @user_errors
     def run_command(profile_name, input_path, seller_path, prospect_path, transcript_path, realtime,
-                    seller_device, prospect_device, duration, consent, model, db_path):
+                    seller_device, prospect_device, duration, consent, record_path, model, db_path):
         """Coach a call: live from your devices, a recording, or a transcript.
 
         With no --input, --seller/--prospect or --transcript, VoiceCoach captures live:
         your microphone as the seller and the call's audio output as the prospect.
-        Stop with Ctrl-C; the log is kept and the summary printed.
+        Stop with q or Ctrl-C; the log is kept and the summary printed. Audio is
+        written to disk only with --record.
         """
+        recorded = input_path or seller_path or prospect_path
+        if record_path and (recorded or transcript_path):
+            raise click.UsageError("--record saves a live call's audio; this call is already on disk")
         if transcript_path:
             summary = coach_transcript(profile_name, transcript_path, db_path=db_path, warn=warn)
-        elif input_path or seller_path or prospect_path:
-            summary = coach_recording(
-                profile_name,
-                input=input_path,
-                seller=seller_path,
-                prospect=prospect_path,
-                realtime=realtime,
-                model=model,
-                db_path=db_path,
-                warn=warn,
-            )
+        elif recorded:
+            summary = _coach_file(profile_name, input_path, seller_path, prospect_path, realtime, model, db_path)
         else:
             profile = load_profile(profile_name, known_plugins=installed_plugin_names())
             if profile.capture == "two-way":
                 require_consent(consent, ask=lambda question: click.confirm(question, default=False))
-            click.echo("Capturing live; press Ctrl-C to stop.", err=True)
-            summary = coach_live(
-                profile,
-                seller_device=seller_device,
-                prospect_device=prospect_device,
-                duration=duration,
-                model=model,
-                db_path=db_path,
-                warn=warn,
-            )
+            with stop_on_q_key() as has_keys:
+                click.echo(f"Capturing live; press {'q or ' if has_keys else ''}Ctrl-C to stop.", err=True)
+                summary = coach_live(
+                    profile,
+                    seller_device=seller_device,
+                    prospect_device=prospect_device,
+                    duration=duration,
+                    model=model,
+                    db_path=db_path,
+                    warn=warn,
+                    record_path=record_path,
+                )
+            if record_path:
+                click.echo(f"Audio saved to {record_path}", err=True)
         _echo_summary(summary)
 
     @cli.command(name="demo")
@@ -138,10 +141,7 @@ def build_cli() -> click.Group:
         """Replay the bundled demo sales call and watch the coaching appear."""
         from .demo import demo_audio_path
 
-        summary = coach_recording(
-            "demo", input=demo_audio_path(), realtime=not fast, model=model, db_path=db_path, warn=warn
-        )
-        _echo_summary(summary)
+        _echo_summary(_coach_file("demo", demo_audio_path(), None, None, not fast, model, db_path))
 
     @cli.command(name="devices")
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
@@ -235,8 +235,24 @@ def build_cli() -> click.Group:
                 description = f"(broken: {error})"
             click.echo(f"{name:<12} {description}")
 
+    cli.add_command(doctor_command)
     pm.hook.register_commands(cli=cli)
     return cli
+
+
+def _coach_file(profile_name, input_path, seller_path, prospect_path, realtime, model, db_path):
+    """Coach a recording; at real-time pace ``q`` stops it, as on a live call."""
+    with stop_on_q_key() if realtime else contextlib.nullcontext():
+        return coach_recording(
+            profile_name,
+            input=input_path,
+            seller=seller_path,
+            prospect=prospect_path,
+            realtime=realtime,
+            model=model,
+            db_path=db_path,
+            warn=warn,
+        )
 
 
 def _echo_summary(summary) -> None:

@@ -110,11 +110,13 @@ def coach_live(
     plugins: Iterable[object] = (),
     warn=None,
     source_options: Optional[dict] = None,
+    record_path: Optional[str] = None,
 ) -> SessionSummary:
     """Coach a live call from the profile's devices (or the ones given) until stopped.
 
     Ctrl-C, SIGTERM and SIGHUP stop capturing; what was captured is still
-    transcribed, coached and logged before this returns.
+    transcribed, coached and logged before this returns. Audio is written to
+    disk only when ``record_path`` is given (a WAV file: seller left, prospect right).
     """
     profile = resolve_profile(profile)
     sources = get_sources()
@@ -131,7 +133,7 @@ def coach_live(
         transcriber = transcriber_factory()
     pipeline = Pipeline(
         source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn,
-        transcriber_factory=transcriber_factory,
+        transcriber_factory=transcriber_factory, record_path=record_path,
     )
     with _stop_on_signals(pipeline):
         return pipeline.run()

@@ -28,6 +28,7 @@ from .audio import AudioSource
 from .dispatch import HookDispatcher
 from .events import PROSPECT, Observation, Prompt, PromptLatency, SpeechActivity, Utterance, UtteranceTiming
 from .plugins import load_plugins
+from .recording import AudioRecorder
 from .session import Session, SessionSummary
 from .transcription import Transcriber, clean_transcript, is_hallucination
 from .vad import EndpointSettings, Endpointer, Segment
@@ -85,7 +86,7 @@ class Pipeline:
     engine when the running one fails; without it a failed utterance is skipped."""
 
     def __init__(self, source, transcriber, profile, *, db_path=None, plugins=(), warn=None,
-                 transcriber_factory=None):
+                 transcriber_factory=None, record_path=None):
         self.pm = load_plugins()
         self.source = source
         self.transcriber = transcriber
@@ -127,6 +128,8 @@ class Pipeline:
         self._prospect_first = bool(getattr(source, "live", False) or getattr(source, "realtime", False))
         self.delivered: list[Prompt] = []
         self.failure: Optional[BaseException] = None
+        # Audio is written to disk only when asked (run --record).
+        self.recorder = AudioRecorder(record_path, source.speakers, warn=self.session.warn) if record_path else None
 
     # -- setup and teardown ---------------------------------------------------
 
@@ -179,13 +182,16 @@ class Pipeline:
         try:
             self._dispatch_until_done()
         except KeyboardInterrupt:
-            status = "interrupted"
+            # Ctrl-C (or q) is how a live call normally ends; a replay cut short is not.
+            status = "ended" if self.session.live else "interrupted"
             self.stop()
             self._dispatch_until_done()
         finally:
             self.stop()
             for thread in threads:
                 thread.join(timeout=5)
+            if self.recorder is not None:
+                self.recorder.close()
         return self._finish(status, started)
 
     def run_events(self, events: Iterable[object]) -> SessionSummary:
@@ -240,6 +246,8 @@ class Pipeline:
         try:
             for chunk in self.source.chunks():
                 self._audio_queue.put(chunk)
+                if self.recorder is not None:
+                    self.recorder.add(chunk.speaker, chunk.samples, chunk.start)
                 if self._stopping.is_set():
                     break
         except BaseException as error:  # reported on the dispatch thread

@@ -70,6 +70,52 @@ class Channel:
         return f"{self.speaker}={self.pulse_source or self.spec or 'default'}"
 
 
+def resolve_channel(
+    speaker: str, spec: Optional[str], *, microphone: bool, sd=None, use_pulse: Optional[bool] = None
+) -> Channel:
+    """Which device captures ``speaker``: a PortAudio index, or a PulseAudio source.
+
+    ``spec`` is an index, a PulseAudio source name, or part of a PortAudio device
+    name; None means the default microphone (``microphone=True``) or the default
+    output's monitor. Raises :class:`AudioError` saying what to do when nothing matches.
+    """
+    channel = Channel(speaker=speaker, spec=spec)
+    if spec is not None and str(spec).isdigit():
+        channel.device_index = int(spec)
+        return channel
+    if use_pulse is None:
+        use_pulse = pulse.available()
+    if use_pulse:
+        names = {source.name for source in pulse.list_sources()}
+        if spec is None:
+            spec = pulse.default_source() if microphone else pulse.default_sink_monitor()
+        if spec in names:
+            channel.pulse_source = spec
+            return channel
+        if spec is None:
+            raise AudioError(f"no {speaker} source found; run `voicecoach devices` and pass --{speaker}-device")
+    if spec is None:
+        if not microphone:
+            raise AudioError(_loopback_help())
+        channel.device_index = None  # PortAudio's default input
+        return channel
+    channel.device_index = _portaudio_index(sd or import_sounddevice(), spec, speaker)
+    return channel
+
+
+def _portaudio_index(sd, spec: str, speaker: str) -> int:
+    matches = [
+        index
+        for index, device in enumerate(sd.query_devices())
+        if device["max_input_channels"] > 0 and spec.lower() in device["name"].lower()
+    ]
+    if not matches:
+        raise AudioError(
+            f"no input device matches {spec!r} for the {speaker}; `voicecoach devices` lists them"
+        )
+    return matches[0]
+
+
 class DeviceSource:
     """Two live channels (seller, prospect), or one (``mic-only``)."""
 
@@ -108,38 +154,7 @@ class DeviceSource:
     # -- choosing devices ---------------------------------------------------------
 
     def _resolve(self, speaker: str, spec: Optional[str], microphone: bool) -> Channel:
-        channel = Channel(speaker=speaker, spec=spec)
-        if spec is not None and str(spec).isdigit():
-            channel.device_index = int(spec)
-            return channel
-        if self._pulse:
-            names = {source.name for source in pulse.list_sources()}
-            if spec is None:
-                spec = pulse.default_source() if microphone else pulse.default_sink_monitor()
-            if spec in names:
-                channel.pulse_source = spec
-                return channel
-            if spec is None:
-                raise AudioError(f"no {speaker} source found; run `voicecoach devices` and pass --{speaker}-device")
-        if spec is None:
-            if not microphone:
-                raise AudioError(_loopback_help())
-            channel.device_index = None  # PortAudio's default input
-            return channel
-        channel.device_index = self._portaudio_index(spec, speaker)
-        return channel
-
-    def _portaudio_index(self, spec: str, speaker: str) -> int:
-        matches = [
-            index
-            for index, device in enumerate(self.sd.query_devices())
-            if device["max_input_channels"] > 0 and spec.lower() in device["name"].lower()
-        ]
-        if not matches:
-            raise AudioError(
-                f"no input device matches {spec!r} for the {speaker}; `voicecoach devices` lists them"
-            )
-        return matches[0]
+        return resolve_channel(speaker, spec, microphone=microphone, sd=self.sd, use_pulse=self._pulse)
 
     # -- streams ------------------------------------------------------------------
 
@@ -210,7 +225,7 @@ class DeviceSource:
         for channel in list(self.channels):
             try:
                 self._open(channel)
-            except AudioError as error:
+            except (AudioError, pulse.PulseError) as error:
                 if channel.speaker == PROSPECT and self.allow_fallback:
                     self._warn(f"{error}; coaching goes on with the seller's microphone only")
                     channel.lost = True
