@@ -60,13 +60,15 @@ def split_channels(folder: str) -> tuple[str, str]:
     return seller, prospect
 
 
-def run_once(endpointing: dict, transcriber, live_server=None, files=None) -> tuple[CallRecorder, float, float]:
+def run_once(endpointing: dict, transcriber, live_server=None, files=None):
     profile = make_profile(["objections"])
     profile.endpointing = endpointing
     if live_server is None:
         recorder = CallRecorder()
         started_cpu, started = cpu_seconds(), time.monotonic()
-        coach_recording(profile, input=demo_audio_path(), realtime=True, transcriber=transcriber, plugins=[recorder])
+        summary = coach_recording(
+            profile, input=demo_audio_path(), realtime=True, transcriber=transcriber, plugins=[recorder]
+        )
     else:
         seller, prospect = files
         players = []
@@ -77,7 +79,7 @@ def run_once(endpointing: dict, transcriber, live_server=None, files=None) -> tu
             start_delay=2.0,
         )
         started_cpu, started = cpu_seconds(), time.monotonic()
-        coach_live(
+        summary = coach_live(
             profile,
             seller_device=live_server.mic_monitor,
             prospect_device=live_server.call_monitor,
@@ -87,7 +89,7 @@ def run_once(endpointing: dict, transcriber, live_server=None, files=None) -> tu
         )
         for player in players:
             player.wait(timeout=30)
-    return recorder, cpu_seconds() - started_cpu, time.monotonic() - started
+    return summary, recorder, cpu_seconds() - started_cpu, time.monotonic() - started
 
 
 def objection_latencies(recorder: CallRecorder, live: bool) -> list[float]:
@@ -125,17 +127,22 @@ def main():
     print(f"demo call, {demo_timing().duration:.0f} s, {'live through PulseAudio' if server else 'paced replay'}, "
           f"{cores} cores, embedded tiny.en")
     print(f"{'configuration':<18} {'objections':>10} {'p50 s':>7} {'p95 s':>7} {'max s':>7} "
-          f"{'CPU % core':>10} {'CPU % machine':>13}")
+          f"{'CPU % core':>10} {'CPU % machine':>13} {'partials':>8} {'capture->VAD p95 ms':>19}")
     try:
         for name, endpointing in CONFIGURATIONS.items():
-            recorder, cpu, wall = run_once(endpointing, transcriber, server, files)
+            summary, recorder, cpu, wall = run_once(endpointing, transcriber, server, files)
             latencies = objection_latencies(recorder, live=server is not None)
             figures = (
                 f"{percentile(latencies, 0.5):7.2f} {percentile(latencies, 0.95):7.2f} {max(latencies):7.2f}"
                 if latencies else f"{'-':>7} {'-':>7} {'-':>7}"
             )
-            print(f"{name:<18} {len(latencies):>10} {figures} {100 * cpu / wall:10.1f} {100 * cpu / wall / cores:13.1f}",
-                  flush=True)
+            capture = summary.stats.get("capture_to_vad_p95")
+            print(
+                f"{name:<18} {len(latencies):>10} {figures} {100 * cpu / wall:10.1f} "
+                f"{100 * cpu / wall / cores:13.1f} {summary.stats['partials']:>8} "
+                f"{'-' if capture is None else f'{1000 * capture:.0f}':>19}",
+                flush=True,
+            )
     finally:
         if server is not None:
             server.stop()

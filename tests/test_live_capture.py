@@ -197,3 +197,33 @@ def test_q_stops_a_live_call_cleanly_and_record_keeps_both_sides(pulse_server, d
 
 def rms(samples):
     return float(np.sqrt(np.mean(np.square(samples))))
+
+
+def test_the_prospect_heard_through_the_mic_is_not_attributed_to_the_seller(pulse_server, dialogue, tmp_path, transcriber, db_path):
+    """Speakers instead of headphones: the microphone also picks up the prospect, 12 dB down."""
+    from voicecoach.synth import write_audio
+
+    call, _, prospect_wav = dialogue
+    leaked = np.concatenate([np.zeros(640, np.float32), call.prospect[:-640]]) * 10 ** (-12 / 20)  # 40 ms later
+    microphone_wav = str(tmp_path / "microphone.wav")
+    write_audio(microphone_wav, (call.seller + leaked)[:, None], call.rate)
+    watcher = CallWatcher(lambda: [
+        pulse_server.play(microphone_wav, pulse_server.mic_sink),
+        pulse_server.play(prospect_wav, pulse_server.call_sink),
+    ])
+    summary = coach_live(
+        two_way_profile(),
+        seller_device=pulse_server.mic_monitor,
+        prospect_device=pulse_server.call_monitor,
+        duration=call.duration + 3.0,
+        transcriber=transcriber,
+        plugins=[watcher],
+        db_path=db_path,
+    )
+    seller, prospect = watcher.said(SELLER), watcher.said(PROSPECT)
+    assert "software" in seller and "spreadsheet" in prospect and "expensive" in prospect
+    assert "spreadsheet" not in seller and "expensive" not in seller
+    assert [p.trigger.speaker for p in watcher.prompts_of("objection.price")] == [PROSPECT]
+    truth = {speaker: sum(l.duration for l in call.lines if l.speaker == speaker) for speaker in (SELLER, PROSPECT)}
+    share = summary.talk_seconds[SELLER] / (summary.talk_seconds[SELLER] + summary.talk_seconds[PROSPECT])
+    assert abs(share - truth[SELLER] / sum(truth.values())) < 0.05, share

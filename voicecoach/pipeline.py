@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from .arbitration import Arbiter, ArbitrationSettings
-from .audio import AudioSource
+from .audio import SAMPLE_RATE, AudioSource
+from .bleed import BleedCanceller, SellerBleedFilter
 from .dispatch import HookDispatcher
-from .events import PROSPECT, Observation, Prompt, PromptLatency, SpeechActivity, Utterance, UtteranceTiming
+from .events import PROSPECT, SELLER, Observation, Prompt, PromptLatency, SpeechActivity, Utterance, UtteranceTiming
 from .plugins import load_plugins
 from .recording import AudioRecorder
 from .session import Session, SessionSummary
@@ -118,6 +119,8 @@ class Pipeline:
         self.utterance_count = 0
         self.early_hits = 0
         self.partial_count = 0
+        self.bleed_stats = None  # what the seller's bleed filter found, when it ran
+        self._capture_delays: collections.deque = collections.deque(maxlen=20000)
         self._busy: collections.deque = collections.deque(maxlen=64)  # (start, end) of decodes
         self._latest_partial: dict[tuple, float] = {}
         self._finished_keys: dict[tuple, bool] = {}
@@ -212,6 +215,7 @@ class Pipeline:
         return self._finish("ended", started)
 
     def _finish(self, status, started) -> SessionSummary:
+        self._report_bleed()
         results = self.dispatcher.call("session_ending", session=self.session, now=self.session.now)
         self._collect(results, trigger=None)
         self._deliver(self.arbiter.flush(self.session.now))
@@ -228,6 +232,7 @@ class Pipeline:
             db_path=self.session.db_path,
             processing_seconds=time.monotonic() - started,
             error=_one_line(self.failure) if self.failure else None,
+            stats=self._stats(),
         )
         try:
             self.dispatcher.call("session_ended", session=self.session, summary=summary)
@@ -236,6 +241,34 @@ class Pipeline:
         if self.failure is not None:
             raise self.failure
         return summary
+
+    def _stats(self) -> dict:
+        stats = {
+            "partials": self.partial_count,
+            "early_decodes_used": self.early_hits,
+            "transcriber_restarts": self.restarts,
+        }
+        if self._capture_delays:
+            delays = sorted(self._capture_delays)
+            stats["capture_to_vad_p50"] = round(delays[len(delays) // 2], 4)
+            stats["capture_to_vad_p95"] = round(delays[int(len(delays) * 0.95)], 4)
+            stats["capture_to_vad_max"] = round(delays[-1], 4)
+        return stats
+
+    def _report_bleed(self):
+        stats = self.bleed_stats
+        if stats is None or not stats.active:
+            return
+        self.session.warn(
+            f"your microphone picked up the call's audio ({stats.gain_db:+.0f} dB): it was removed "
+            "from your side of the transcript; headphones avoid it"
+        )
+        observation = Observation(
+            kind="bleed", value=round(stats.gain_db, 1), at=self.session.now, plugin="voicecoach",
+            data={"lag_ms": stats.lag_ms, "removed_db": round(stats.erle_db, 1),
+                  "frames_cleaned": stats.frames_cleaned, "frames": stats.frames},
+        )
+        self.dispatcher.call("observed", session=self.session, observation=observation)
 
     def stop(self) -> None:
         """Stop capturing; what was captured is still transcribed and coached."""
@@ -258,8 +291,14 @@ class Pipeline:
         endpointers = {
             speaker: Endpointer(speaker, self.endpoint_settings) for speaker in self.source.speakers
         }
+        bleed = self._bleed_filter()
         next_tick = TICK_SECONDS
         last_arrival = time.monotonic()
+
+        def feed(speaker, samples, start, arrived_at):
+            events = endpointers[speaker].feed(samples, start, arrived_at)
+            self._handle_endpoint_events(speaker, events)
+
         while True:
             item = self._audio_queue.get()
             if item is _END:
@@ -268,14 +307,40 @@ class Pipeline:
                 self._events.put(item)
                 continue
             last_arrival = item.arrived_at
-            events = endpointers[item.speaker].feed(item.samples, item.start, item.arrived_at)
-            self._handle_endpoint_events(item.speaker, events)
+            if bleed is not None and item.speaker in (SELLER, PROSPECT):
+                # The seller's microphone is heard only once cleaned of the
+                # prospect's voice leaking from the speakers.
+                at = round(item.start * SAMPLE_RATE)
+                if item.speaker == PROSPECT:
+                    feed(PROSPECT, item.samples, item.start, item.arrived_at)
+                    ready = bleed.prospect(item.samples, at)
+                else:
+                    ready = bleed.seller(item.samples, at)
+                for samples, start in ready:
+                    feed(SELLER, samples, start / SAMPLE_RATE, item.arrived_at)
+            else:
+                feed(item.speaker, item.samples, item.start, item.arrived_at)
+            if self._prospect_first:  # live or paced: the delay a seller would feel
+                self._capture_delays.append(time.monotonic() - item.arrived_at)
             if item.end >= next_tick:
                 self._events.put(_Tick(item.end))
                 next_tick = item.end + TICK_SECONDS
+        if bleed is not None:
+            for samples, start in bleed.flush():
+                feed(SELLER, samples, start / SAMPLE_RATE, last_arrival)
+            self.bleed_stats = bleed.stats
         for speaker, endpointer in endpointers.items():
             self._handle_endpoint_events(speaker, endpointer.flush(last_arrival))
         self._segment_queue.put((99, next(self._order), None))
+
+    def _bleed_filter(self) -> Optional[SellerBleedFilter]:
+        if not self.profile.remove_bleed or not {SELLER, PROSPECT} <= set(self.source.speakers):
+            return None
+        # Live device clocks line up only to tens of milliseconds, and a lost
+        # prospect device must not hold the seller back for long.
+        if self.session.live:
+            return SellerBleedFilter(BleedCanceller(lead=0.05), max_wait=0.3)
+        return SellerBleedFilter(BleedCanceller())
 
     def _handle_endpoint_events(self, speaker, events):
         if events.started is not None:

@@ -80,6 +80,10 @@ class SessionSummary:
     # Wall-clock seconds the pipeline ran, for the real-time factor.
     processing_seconds: float = 0.0
     error: Optional[str] = None
+    # How the pipeline kept up: capture_to_vad_p95 (seconds from a block's capture
+    # to its voice-activity decision, live and paced runs only), partials,
+    # early_decodes_used, transcriber_restarts.
+    stats: dict = field(default_factory=dict)
 
     @property
     def realtime_factor(self) -> float:
