@@ -170,6 +170,8 @@ def test_q_stops_a_live_call_cleanly_and_record_keeps_both_sides(pulse_server, d
     for player in players:
         player.wait(timeout=60)
     time.sleep(1.5)
+    os.write(leader, b"+")  # the prompt on screen was useful
+    time.sleep(0.5)
     os.write(leader, b"q")
     assert process.wait(timeout=20) == 0, process.stderr.read()
     reader.join(timeout=5)
@@ -183,6 +185,9 @@ def test_q_stops_a_live_call_cleanly_and_record_keeps_both_sides(pulse_server, d
     assert session["status"] == "ended"
     prospect_said = " ".join(row["text"].lower() for row in db["utterances"].rows_where("speaker = ?", [PROSPECT]))
     assert "expensive" in prospect_said
+    [rating] = db["prompt_feedback"].rows
+    assert rating["useful"] == 1 and rating["prompt_id"] in {row["id"] for row in db["prompts"].rows}
+    assert "+ marked useful" in output
 
     with wave.open(str(recording)) as audio:
         assert (audio.getnchannels(), audio.getframerate()) == (2, 16000)

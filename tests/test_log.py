@@ -22,7 +22,20 @@ def test_migrations_run_once(db_path):
     open_log(db_path).close()
     db = open_log(db_path)
     names = [row["name"] for row in db.query("select name from _sqlite_migrations")]
-    assert names == ["m001_initial"]
+    assert names == ["m001_initial", "m002_prompt_feedback"]
+
+
+def test_a_log_from_before_ratings_is_upgraded_and_keeps_its_calls(db_path):
+    db = open_log(db_path)
+    db["sessions"].insert({"id": "old-call", "status": "ended", "profile": "zoom"})
+    # Roll the file back to how the first release left it.
+    db["prompt_feedback"].drop()
+    db.execute("delete from _sqlite_migrations where name = 'm002_prompt_feedback'")
+    db.conn.commit()
+    db.close()
+    db = open_log(db_path)
+    assert "prompt_feedback" in db.table_names()
+    assert db["sessions"].get("old-call")["profile"] == "zoom"
 
 
 def test_default_log_is_private_to_the_user():

@@ -6,9 +6,10 @@ import pytest
 from click.testing import CliRunner
 
 import voicecoach
-from voicecoach import PROSPECT, SELLER
+from voicecoach import PROSPECT, SELLER, hookimpl
 from voicecoach.cli import build_cli
 from voicecoach.coach import coach_recording
+from voicecoach.report import build_report
 from voicecoach.synth import ScriptLine, synthesize_call
 from voicecoach.testing import CallRecorder, make_profile
 
@@ -115,3 +116,33 @@ def test_a_mono_file_is_one_mixed_channel(recorded_call, transcriber, tmp_path):
     assert speakers == {voicecoach.MIXED}
     assert "inventory" in timeline.said(voicecoach.MIXED)
     assert "objection.price" in [p.kind for p in summary.prompts]
+
+
+class Rater:
+    """Presses the rating keys the way a seller would: + for the price prompt, - for the rest."""
+
+    def __init__(self, controls):
+        self.controls = controls
+
+    @hookimpl
+    def prompt_delivered(self, session, prompt):
+        self.controls.key("+" if prompt.kind == "objection.price" else "-")
+
+
+def test_the_sellers_ratings_are_logged_and_reported_per_plugin(recorded_call, transcriber, db_path):
+    from voicecoach.keys import CallControls
+
+    _, stereo, _, _ = recorded_call
+    controls = CallControls()
+    summary = coach_recording(
+        "zoom", input=stereo, transcriber=transcriber, plugins=[Rater(controls)], db_path=db_path, controls=controls
+    )
+    report = build_report(voicecoach.open_log(db_path, create=False), summary.session_id)
+    rated = {(p["kind"], p["useful"]) for p in report["prompts"]}
+    assert ("objection.price", True) in rated
+    assert all(p["useful"] is (p["kind"] == "objection.price") for p in report["prompts"])
+    usefulness = report["usefulness"]
+    assert usefulness["objections"]["useful"] == 1
+    assert sum(u["not_useful"] for u in usefulness.values()) == len(report["prompts"]) - 1
+    text = CliRunner().invoke(build_cli(), ["report", "--db", db_path]).output
+    assert "Your ratings, per plugin" in text and "objections" in text

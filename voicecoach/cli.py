@@ -19,7 +19,7 @@ from .coach import NoSpeechError, coach_live, coach_recording, coach_transcript,
 from .consent import ConsentError, require_consent
 from .devices import list_devices
 from .doctor import doctor_command
-from .keys import stop_on_q_key
+from .keys import HELP as KEYS_HELP, CallControls, terminal_keys
 from .pulse import PulseError
 from .log import LogError, open_log
 from .pipeline import PipelineError
@@ -116,8 +116,9 @@ def build_cli() -> click.Group:
             profile = load_profile(profile_name, known_plugins=installed_plugin_names())
             if profile.capture == "two-way":
                 require_consent(consent, ask=lambda question: click.confirm(question, default=False))
-            with stop_on_q_key() as has_keys:
-                click.echo(f"Capturing live; press {'q or ' if has_keys else ''}Ctrl-C to stop.", err=True)
+            controls = CallControls()
+            with terminal_keys(controls) as has_keys:
+                click.echo(f"Capturing live; {KEYS_HELP if has_keys else 'Ctrl-C stops'}.", err=True)
                 summary = coach_live(
                     profile,
                     seller_device=seller_device,
@@ -127,6 +128,7 @@ def build_cli() -> click.Group:
                     db_path=db_path,
                     warn=warn,
                     record_path=record_path,
+                    controls=controls,
                 )
             if record_path:
                 click.echo(f"Audio saved to {record_path}", err=True)
@@ -241,8 +243,9 @@ def build_cli() -> click.Group:
 
 
 def _coach_file(profile_name, input_path, seller_path, prospect_path, realtime, model, db_path):
-    """Coach a recording; at real-time pace ``q`` stops it, as on a live call."""
-    with stop_on_q_key() if realtime else contextlib.nullcontext():
+    """Coach a recording; at real-time pace the keys work as on a live call."""
+    controls = CallControls()
+    with terminal_keys(controls) if realtime else contextlib.nullcontext():
         return coach_recording(
             profile_name,
             input=input_path,
@@ -252,6 +255,7 @@ def _coach_file(profile_name, input_path, seller_path, prospect_path, realtime, 
             model=model,
             db_path=db_path,
             warn=warn,
+            controls=controls,
         )
 
 

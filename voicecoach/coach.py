@@ -56,11 +56,13 @@ def coach_recording(
     transcriber_factory=None,
     plugins: Iterable[object] = (),
     warn=None,
+    controls=None,
 ) -> SessionSummary:
     """Coach a recorded call (one stereo or mono file, or two files) with ``profile``.
 
     ``transcriber_factory`` makes a fresh engine if the running one fails (by
-    default: the profile's engine, when no ``transcriber`` is given).
+    default: the profile's engine, when no ``transcriber`` is given). ``controls``
+    (a :class:`voicecoach.keys.CallControls`) is handed the running pipeline.
     """
     profile = resolve_profile(profile)
     sources = get_sources()
@@ -72,6 +74,8 @@ def coach_recording(
         source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn,
         transcriber_factory=transcriber_factory,
     )
+    if controls is not None:
+        controls.pipeline = pipeline
     with _stop_on_signals(pipeline):
         summary = pipeline.run()
     if summary.status == "ended" and summary.utterances == 0:
@@ -111,6 +115,7 @@ def coach_live(
     warn=None,
     source_options: Optional[dict] = None,
     record_path: Optional[str] = None,
+    controls=None,
 ) -> SessionSummary:
     """Coach a live call from the profile's devices (or the ones given) until stopped.
 
@@ -135,6 +140,8 @@ def coach_live(
         source, transcriber, profile, db_path=db_path, plugins=plugins, warn=warn,
         transcriber_factory=transcriber_factory, record_path=record_path,
     )
+    if controls is not None:
+        controls.pipeline = pipeline
     with _stop_on_signals(pipeline):
         return pipeline.run()
 

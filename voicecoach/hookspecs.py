@@ -110,6 +110,16 @@ def prompt_delivered(session, prompt):
 
 
 @hookspec
+def prompt_feedback(session, prompt, useful):
+    """The seller rated the prompt on screen: ``useful`` is True or False.
+
+    Sent when the seller presses ``+`` or ``-`` in the terminal during a call;
+    ``prompt`` is the last one delivered. The log records it and reports show
+    usefulness per plugin; a coach may also learn from it. Return value ignored.
+    """
+
+
+@hookspec
 def observed(session, observation):
     """A plugin returned an :class:`voicecoach.Observation`; sinks may record it."""
 

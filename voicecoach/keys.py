@@ -1,10 +1,11 @@
-"""Press ``q`` to stop: the same clean stop as Ctrl-C, one key in the terminal.
+"""One-key controls during a call: ``q`` stops, ``+`` / ``-`` rate the prompt on screen.
 
 While a call runs, a watcher thread reads single key presses from the terminal
-(cbreak mode: no Enter needed) and, on ``q``, interrupts the main thread exactly
-as Ctrl-C does, so the log is flushed and the summary printed. The terminal's
-settings are restored afterwards. Without a terminal on stdin (pipes, CI,
-scripts) nothing is read.
+(cbreak mode: no Enter needed). ``q`` interrupts the main thread exactly as
+Ctrl-C does, so the log is flushed and the summary printed; ``+`` (or ``y``) and
+``-`` (or ``n``) mark the last prompt useful or not, which the log keeps and the
+report shows per plugin. The terminal's settings are restored afterwards.
+Without a terminal on stdin (pipes, CI, scripts) nothing is read.
 """
 
 from __future__ import annotations
@@ -16,11 +17,33 @@ import threading
 from contextlib import contextmanager
 
 STOP_KEYS = {"q", "Q"}
+USEFUL_KEYS = {"+", "=", "y", "Y"}
+NOT_USEFUL_KEYS = {"-", "_", "n", "N"}
+HELP = "q stops, + / - rate the prompt on screen"
+
+
+class CallControls:
+    """What the keys act on: the coach functions hand it the running pipeline."""
+
+    def __init__(self):
+        self.pipeline = None
+
+    def key(self, key: str) -> bool:
+        """Act on one key press; True when it was the stop key."""
+        if key in STOP_KEYS:
+            _thread.interrupt_main()
+            return True
+        if self.pipeline is not None and key in USEFUL_KEYS | NOT_USEFUL_KEYS:
+            self.pipeline.feedback(key in USEFUL_KEYS)
+        return False
 
 
 @contextmanager
-def stop_on_q_key():
-    """Within this block, ``q`` pressed in the terminal stops the call like Ctrl-C."""
+def terminal_keys(controls: CallControls):
+    """Within this block, key presses in the terminal act on ``controls``.
+
+    Yields whether keys are being read (False without a terminal).
+    """
     if not sys.stdin or not sys.stdin.isatty():
         yield False
         return
@@ -28,7 +51,7 @@ def stop_on_q_key():
         import termios
         import tty
     except ImportError:  # Windows
-        with _windows_watcher():
+        with _windows_watcher(controls):
             yield True
         return
     fd = sys.stdin.fileno()
@@ -42,9 +65,7 @@ def stop_on_q_key():
         while not done.is_set():
             ready, _, _ = select.select([fd], [], [], 0.2)
             if ready and not done.is_set():
-                key = os.read(fd, 1).decode(errors="ignore")
-                if key in STOP_KEYS:
-                    _thread.interrupt_main()
+                if controls.key(os.read(fd, 1).decode(errors="ignore")):
                     return
 
     watcher = threading.Thread(target=watch, name="voicecoach-keys", daemon=True)
@@ -58,7 +79,7 @@ def stop_on_q_key():
 
 
 @contextmanager
-def _windows_watcher():
+def _windows_watcher(controls: CallControls):
     import msvcrt  # documented console API; not exercised by the Linux test suite
 
     done = threading.Event()
@@ -66,8 +87,7 @@ def _windows_watcher():
     def watch():
         while not done.wait(0.2):
             while msvcrt.kbhit():
-                if msvcrt.getwch() in STOP_KEYS:
-                    _thread.interrupt_main()
+                if controls.key(msvcrt.getwch()):
                     return
 
     watcher = threading.Thread(target=watch, name="voicecoach-keys", daemon=True)

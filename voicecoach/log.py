@@ -95,6 +95,16 @@ def m001_initial(db: sqlite_utils.Database):
     db["utterances"].enable_fts(["text"], create_triggers=True)
 
 
+@migrations()
+def m002_prompt_feedback(db: sqlite_utils.Database):
+    # The seller's verdict on a prompt, pressed during the call; the latest counts.
+    db["prompt_feedback"].create(
+        {"session_id": str, "prompt_id": str, "plugin": str, "useful": int, "given_at": str},
+        foreign_keys=[("session_id", "sessions", "id"), ("prompt_id", "prompts", "id")],
+    )
+    db["prompt_feedback"].create_index(["session_id"])
+
+
 def open_log(path: Optional[str] = None, create: bool = True) -> sqlite_utils.Database:
     """Open (and migrate) the log at ``path``, the user data directory by default."""
     path = path or default_database_path()

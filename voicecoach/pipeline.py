@@ -52,6 +52,12 @@ class _Tick:
 
 
 @dataclass
+class _Feedback:
+    prompt: Prompt
+    useful: bool
+
+
+@dataclass
 class _Failure:
     error: BaseException
 
@@ -234,6 +240,7 @@ class Pipeline:
             error=_one_line(self.failure) if self.failure else None,
             stats=self._stats(),
         )
+        self._dispatch_pending_feedback()
         try:
             self.dispatcher.call("session_ended", session=self.session, summary=summary)
         finally:
@@ -255,6 +262,16 @@ class Pipeline:
             stats["capture_to_vad_max"] = round(delays[-1], 4)
         return stats
 
+    def _dispatch_pending_feedback(self):
+        """Ratings pressed as the call ended still reach the log."""
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(event, _Feedback):
+                self.dispatch(event)
+
     def _report_bleed(self):
         stats = self.bleed_stats
         if stats is None or not stats.active:
@@ -269,6 +286,11 @@ class Pipeline:
                   "frames_cleaned": stats.frames_cleaned, "frames": stats.frames},
         )
         self.dispatcher.call("observed", session=self.session, observation=observation)
+
+    def feedback(self, useful: bool) -> None:
+        """The seller rated the prompt on screen (any thread; e.g. a key press)."""
+        if self.delivered:  # the prompt on screen at the moment of the key press
+            self._events.put(_Feedback(self.delivered[-1], bool(useful)))
 
     def stop(self) -> None:
         """Stop capturing; what was captured is still transcribed and coached."""
@@ -465,6 +487,9 @@ class Pipeline:
 
     def dispatch(self, event) -> None:
         """Send one event to the plugins and deliver the prompts that are due."""
+        if isinstance(event, _Feedback):
+            self.dispatcher.call("prompt_feedback", session=self.session, prompt=event.prompt, useful=event.useful)
+            return
         if isinstance(event, _Failure):
             if self.failure is None:
                 self.failure = event.error

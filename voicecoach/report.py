@@ -71,6 +71,7 @@ def build_report(db: sqlite_utils.Database, session_id: Optional[str] = None) ->
         db.query("select * from observations where session_id = ? order by at, rowid", [session_id])
     )
     latencies = [p["latency_total"] for p in prompts if p["latency_total"] is not None]
+    verdicts = _verdicts(db, session_id)
     stages = [
         {"stage": o["value"], "at": o["at"]} for o in observations if o["kind"] == "stage"
     ]
@@ -121,9 +122,11 @@ def build_report(db: sqlite_utils.Database, session_id: Optional[str] = None) ->
                 "text": p["text"],
                 "because": p["trigger_text"],
                 "latency": p["latency_total"],
+                "useful": verdicts.get(p["id"]),
             }
             for p in prompts
         ],
+        "usefulness": _usefulness(prompts, verdicts),
         "latency": {
             "prompts_measured": len(latencies),
             "p50": _round(percentile(latencies, 0.5)),
@@ -131,6 +134,28 @@ def build_report(db: sqlite_utils.Database, session_id: Optional[str] = None) ->
         },
         "utterances": utterances,
     }
+
+
+def _verdicts(db, session_id) -> dict:
+    """Prompt id -> the seller's latest verdict (True useful, False not)."""
+    if not db["prompt_feedback"].exists():
+        return {}
+    rows = db.query(
+        "select prompt_id, useful from prompt_feedback where session_id = ? order by rowid", [session_id]
+    )
+    return {row["prompt_id"]: bool(row["useful"]) for row in rows}
+
+
+def _usefulness(prompts, verdicts) -> dict:
+    """Per plugin: prompts shown, rated useful, rated not useful."""
+    table = {}
+    for p in prompts:
+        entry = table.setdefault(p["plugin"], {"shown": 0, "useful": 0, "not_useful": 0})
+        entry["shown"] += 1
+        verdict = verdicts.get(p["id"])
+        if verdict is not None:
+            entry["useful" if verdict else "not_useful"] += 1
+    return table
 
 
 def list_sessions(db: sqlite_utils.Database, limit: int = 50) -> list[dict]:
@@ -191,7 +216,12 @@ def render_text(report: dict, with_transcript: bool = False) -> str:
         lines.append("  (none raised)")
     lines += ["", f"Prompts ({len(report['prompts'])})"]
     for p in report["prompts"]:
-        lines.append(f"  {_clock(p['at'])}  [{p['priority']}] {p['text']}")
+        mark = {True: "  (+ useful)", False: "  (- not useful)", None: ""}[p["useful"]]
+        lines.append(f"  {_clock(p['at'])}  [{p['priority']}] {p['text']}{mark}")
+    if any(u["useful"] or u["not_useful"] for u in report["usefulness"].values()):
+        lines += ["", "Your ratings, per plugin"]
+        for plugin, u in sorted(report["usefulness"].items()):
+            lines.append(f"  {plugin:<12} {u['useful']} useful, {u['not_useful']} not, of {u['shown']} shown")
     lines += [
         "",
         f"Latency, end of words to prompt ({latency['prompts_measured']} prompts): "
@@ -220,6 +250,9 @@ def render_markdown(report: dict) -> str:
     lines += ["", "## Objections", "", "| at | category | said | answered |", "|---|---|---|---|"]
     for o in report["objections"]:
         lines.append(f"| {_clock(o['at'])} | {o['category']} | {o['said']} | {o['answered']} |")
+    lines += ["", "## Prompts by plugin", "", "| plugin | shown | useful | not useful |", "|---|---|---|---|"]
+    for plugin, u in sorted(report["usefulness"].items()):
+        lines.append(f"| {plugin} | {u['shown']} | {u['useful']} | {u['not_useful']} |")
     lines += ["", "## Transcript", ""]
     lines += [f"- **{u['speaker']}** {_clock(u['start'])}: {u['text']}" for u in report["utterances"]]
     return "\n".join(lines) + "\n"

@@ -24,6 +24,7 @@ class SqliteLog:
         self.db = open_log(session.db_path)
         self.session_id = session.id
         self._prompt_count = 0
+        self._prompt_ids: dict[int, str] = {}  # id(prompt) -> its row id
 
     @hookimpl
     def session_started(self, session):
@@ -78,9 +79,11 @@ class SqliteLog:
         self._prompt_count += 1
         latency = prompt.latency
         trigger = prompt.trigger
+        row_id = f"{self.session_id}:p{self._prompt_count}"
+        self._prompt_ids[id(prompt)] = row_id
         self.db["prompts"].insert(
             {
-                "id": f"{self.session_id}:p{self._prompt_count}",
+                "id": row_id,
                 "session_id": self.session_id,
                 "at": prompt.at,
                 "plugin": prompt.plugin,
@@ -97,6 +100,21 @@ class SqliteLog:
                 "latency_transcription": _rounded(latency and latency.transcription),
                 "latency_plugins": _rounded(latency and latency.plugins),
                 "latency_delivery": _rounded(latency and latency.delivery),
+            }
+        )
+
+    @hookimpl
+    def prompt_feedback(self, session, prompt, useful):
+        row_id = self._prompt_ids.get(id(prompt))
+        if row_id is None:
+            return
+        self.db["prompt_feedback"].insert(
+            {
+                "session_id": self.session_id,
+                "prompt_id": row_id,
+                "plugin": prompt.plugin,
+                "useful": int(bool(useful)),
+                "given_at": utc_now(),
             }
         )
 

@@ -72,6 +72,10 @@ class TerminalView:
             self.echo(why, dim=True)
 
     @hookimpl
+    def prompt_feedback(self, session, prompt, useful):
+        self.echo(f"          {'+ marked useful' if useful else '- marked not useful'}", dim=True)
+
+    @hookimpl
     def observed(self, session, observation):
         if observation.kind == "stage" and self.settings["show_stages"]:
             stage = str(observation.value).replace("_", " ")
