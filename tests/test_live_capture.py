@@ -95,6 +95,17 @@ def test_live_call_is_captured_per_speaker_and_coached_in_time(pulse_server, dia
     assert abs(measured_share - true_share) < 0.05, (measured_share, true_share)
 
 
+class HealthWatcher:
+    """Notes each channel's health state as the call goes."""
+
+    def __init__(self):
+        self.states = []
+
+    @voicecoach.hookimpl
+    def clock_tick(self, session, now):
+        self.states.append({channel["speaker"]: channel["state"] for channel in session.channel_health()})
+
+
 def test_prospect_device_removed_mid_call_goes_on_with_the_microphone(pulse_server, dialogue, transcriber, db_path):
     call, seller_wav, prospect_wav = dialogue
     sink = f"vc_gone_{int(time.time())}"
@@ -108,18 +119,20 @@ def test_prospect_device_removed_mid_call_goes_on_with_the_microphone(pulse_serv
         players[0].wait(timeout=30)
 
     watcher = CallWatcher(play_and_unplug)
+    health = HealthWatcher()
     summary = coach_live(
         two_way_profile(),
         seller_device=pulse_server.mic_monitor,
         prospect_device=f"{sink}.monitor",
         duration=call.duration + 3.0,
         transcriber=transcriber,
-        plugins=[watcher],
+        plugins=[watcher, health],
         db_path=db_path,
         warn=warnings.append,
     )
     assert summary.status == "ended"
     assert any("disappeared" in w and sink in w for w in warnings), warnings
+    assert any(state.get(PROSPECT) == "lost" for state in health.states), health.states
     seller_text = watcher.said(SELLER)
     assert "software" in seller_text  # said after the prospect's device was gone
     prospect_text = watcher.said(PROSPECT)
@@ -131,6 +144,7 @@ def test_prospect_device_removed_mid_call_goes_on_with_the_microphone(pulse_serv
 def test_a_silent_prospect_channel_raises_the_health_warning(pulse_server, dialogue, transcriber, db_path):
     call, seller_wav, _ = dialogue
     warnings = []
+    health = HealthWatcher()
     watcher = CallWatcher(lambda: pulse_server.play(seller_wav, pulse_server.mic_sink))
     coach_live(
         two_way_profile(),
@@ -138,12 +152,14 @@ def test_a_silent_prospect_channel_raises_the_health_warning(pulse_server, dialo
         prospect_device=pulse_server.call_monitor,
         duration=8.0,
         transcriber=transcriber,
-        plugins=[watcher],
+        plugins=[watcher, health],
         db_path=db_path,
         warn=warnings.append,
         source_options={"silent_channel_seconds": 5.0},
     )
     assert any("prospect channel" in w and "silent" in w for w in warnings), warnings
+    assert health.states[0] == {SELLER: "listening", PROSPECT: "listening"}
+    assert health.states[-1] == {SELLER: "listening", PROSPECT: "silent"}
 
 
 def test_q_stops_a_live_call_cleanly_and_record_keeps_both_sides(pulse_server, dialogue, tmp_path, db_path):

@@ -41,6 +41,13 @@ class Session:
         self.now = 0.0
         self._warn = warn or (lambda message: print(f"voicecoach: {message}", file=sys.stderr))
         self._warned: set[str] = set()
+        self._channel_health: Callable[[], list] = lambda: []
+
+    def channel_health(self) -> list[dict]:
+        """Each captured channel's state now, for displays: ``speaker``, ``device``,
+        ``state`` (listening, silent, lost) and ``level_db`` (dBFS of the last block).
+        Empty for replays and transcripts."""
+        return self._channel_health()
 
     def settings(self, plugin_name: str, defaults: Optional[dict] = None) -> dict:
         """``plugin_name``'s settings from the profile, over ``defaults``.

@@ -13,6 +13,7 @@ person, and it is reconnected when its source returns.
 
 from __future__ import annotations
 
+import math
 import queue
 import sys
 import threading
@@ -147,6 +148,26 @@ class DeviceSource:
     def bind(self, session) -> None:
         """The pipeline hands over the session so warnings reach the user the usual way."""
         self._warn = session.warn
+        session._channel_health = self.health
+
+    def health(self) -> list[dict]:
+        """Per channel: the device, its state (listening, silent, lost) and its level."""
+        report = []
+        for channel in self.channels:
+            if channel.lost:
+                state = "lost"
+            elif channel.silent_warned:
+                state = "silent"
+            else:
+                state = "listening"
+            level_db = 20 * math.log10(channel.level) if channel.level > 0 else None
+            report.append({
+                "speaker": channel.speaker,
+                "device": channel.pulse_source or channel.spec or "default",
+                "state": state,
+                "level_db": None if level_db is None else round(level_db, 1),
+            })
+        return report
 
     def describe(self) -> str:
         return "devices " + ", ".join(channel.describe() for channel in self.channels)
