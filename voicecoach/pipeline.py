@@ -30,6 +30,7 @@ from .dispatch import HookDispatcher
 from .events import PROSPECT, SELLER, Observation, Prompt, PromptLatency, SpeechActivity, Utterance, UtteranceTiming
 from .plugins import load_plugins
 from .recording import AudioRecorder
+from .redaction import redact
 from .session import Session, SessionSummary
 from .transcription import Transcriber, clean_transcript, is_hallucination
 from .vad import EndpointSettings, Endpointer, Segment
@@ -495,6 +496,9 @@ class Pipeline:
                 self.failure = event.error
             self.stop()
             return
+        if isinstance(event, Utterance) and self.profile.redact:
+            # Before any plugin or sink sees the words.
+            event.text = redact(event.text)
         if isinstance(event, SpeechActivity):
             if event.end is not None:
                 self.talk_seconds[event.speaker] = self.talk_seconds.get(event.speaker, 0.0) + event.duration

@@ -26,6 +26,7 @@ TOP_LEVEL_KEYS = {
     "arbitration": "prompt pacing: min_interval, cooldown, max_age",
     "devices": "seller and prospect capture devices: a name, an index or a PulseAudio source",
     "fallback_to_mic_only": "true to keep coaching on the microphone when the prospect's audio fails",
+    "redact": "true to replace emails and card, account and phone numbers in transcripts before anything sees them",
     "remove_bleed": "true to remove the prospect's voice leaking from your speakers into your microphone",
     "plugins": "a mapping of plugin name to its settings",
 }
@@ -50,6 +51,7 @@ class Profile:
     devices: dict = field(default_factory=dict)
     fallback_to_mic_only: bool = True
     remove_bleed: bool = True
+    redact: bool = True
     plugins: dict = field(default_factory=dict)
 
     def enables(self, plugin_name: str) -> bool:
@@ -141,7 +143,7 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
     devices = data.get("devices") or {}
     if not isinstance(devices, dict) or set(devices) - {"seller", "prospect"}:
         raise ProfileError(f"{path}: 'devices' takes only 'seller' and 'prospect', each a device name or index")
-    for key in ("fallback_to_mic_only", "remove_bleed"):
+    for key in ("fallback_to_mic_only", "remove_bleed", "redact"):
         if not isinstance(data.get(key, True), bool):
             raise ProfileError(f"{path}: '{key}' must be true or false")
     for key in ("description", "source", "transcriber", "model"):
@@ -160,5 +162,6 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
         devices={key: str(value) for key, value in devices.items() if value is not None},
         fallback_to_mic_only=data.get("fallback_to_mic_only", True),
         remove_bleed=data.get("remove_bleed", True),
+        redact=data.get("redact", True),
         plugins={str(k): dict(v or {}) for k, v in plugins.items()},
     )
