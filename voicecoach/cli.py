@@ -19,6 +19,8 @@ from .coach import NoSpeechError, coach_live, coach_recording, coach_transcript,
 from .consent import ConsentError, require_consent
 from .devices import list_devices
 from .doctor import doctor_command
+from .history import export_session, forget, parse_date, search, sessions_to_forget
+from .jsonl import JsonlWriter
 from .keys import HELP as KEYS_HELP, CallControls, terminal_keys
 from .pulse import PulseError
 from .log import LogError, open_log
@@ -92,12 +94,13 @@ def build_cli() -> click.Group:
     @click.option("--prospect-device", help="Live: the call's audio output (e.g. a PulseAudio .monitor source).")
     @click.option("--duration", type=float, help="Live: stop after this many seconds.")
     @click.option("--i-have-consent", "consent", is_flag=True, help="Confirm the other party agreed to be recorded.")
+    @click.option("--jsonl", "jsonl_path", help="Also write every event as JSON lines to this file, or - for stdout.")
     @click.option("--record", "record_path", type=click.Path(dir_okay=False), help="Live: also save the call's audio to this WAV file (seller left, prospect right). Off by default.")
     @click.option("--model", help="faster-whisper model folder or installed name (default: embedded tiny.en).")
     @db_option
     @user_errors
     def run_command(profile_name, input_path, seller_path, prospect_path, transcript_path, realtime,
-                    seller_device, prospect_device, duration, consent, record_path, model, db_path):
+                    seller_device, prospect_device, duration, consent, jsonl_path, record_path, model, db_path):
         """Coach a call: live from your devices, a recording, or a transcript.
 
         With no --input, --seller/--prospect or --transcript, VoiceCoach captures live:
@@ -108,12 +111,18 @@ def build_cli() -> click.Group:
         recorded = input_path or seller_path or prospect_path
         if record_path and (recorded or transcript_path):
             raise click.UsageError("--record saves a live call's audio; this call is already on disk")
+        profile = load_profile(profile_name, known_plugins=installed_plugin_names())
+        extra = []
+        if jsonl_path:
+            extra.append(JsonlWriter(jsonl_path))
+            if jsonl_path == "-":  # stdout carries the events alone
+                profile.plugins.pop("terminal", None)
+        echo = functools.partial(click.echo, err=jsonl_path == "-")
         if transcript_path:
-            summary = coach_transcript(profile_name, transcript_path, db_path=db_path, warn=warn)
+            summary = coach_transcript(profile, transcript_path, db_path=db_path, warn=warn, plugins=extra)
         elif recorded:
-            summary = _coach_file(profile_name, input_path, seller_path, prospect_path, realtime, model, db_path)
+            summary = _coach_file(profile, input_path, seller_path, prospect_path, realtime, model, db_path, extra)
         else:
-            profile = load_profile(profile_name, known_plugins=installed_plugin_names())
             if profile.capture == "two-way":
                 require_consent(consent, ask=lambda question: click.confirm(question, default=False))
             controls = CallControls()
@@ -129,10 +138,11 @@ def build_cli() -> click.Group:
                     warn=warn,
                     record_path=record_path,
                     controls=controls,
+                    plugins=extra,
                 )
             if record_path:
                 click.echo(f"Audio saved to {record_path}", err=True)
-        _echo_summary(summary)
+        _echo_summary(summary, echo)
 
     @cli.command(name="demo")
     @click.option("--fast", is_flag=True, help="Run as fast as the machine allows instead of in real time.")
@@ -208,6 +218,62 @@ def build_cli() -> click.Group:
                 f"{(s['duration'] or 0):6.1f} s  {s['utterances']:3d} utterances  {s['prompts']:3d} prompts"
             )
 
+    @cli.command(name="search")
+    @click.argument("text")
+    @click.option("--limit", default=20, show_default=True, help="How many matches at most.")
+    @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+    @db_option
+    @user_errors
+    def search_command(text, limit, as_json, db_path):
+        """Find words in the transcripts of past calls."""
+        matches = search(open_log(db_path, create=False), text, limit=limit)
+        if as_json:
+            click.echo(json.dumps(matches, indent=2))
+            return
+        if not matches:
+            click.echo(f"No call mentions {text!r}.")
+        for m in matches:
+            minutes, seconds = divmod(int(m["start"]), 60)
+            click.echo(f"{m['session_id'][:8]}  {m['started_at'][:16]}  {minutes:02d}:{seconds:02d}  "
+                       f"{m['speaker']:<9} {m['snippet']}")
+
+    @cli.command(name="export")
+    @click.argument("session_id")
+    @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+    @db_option
+    @user_errors
+    def export_command(session_id, output, db_path):
+        """Export everything logged about one call as JSON."""
+        exported = json.dumps(export_session(open_log(db_path, create=False), session_id), indent=2, default=str)
+        if output:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(exported + "\n")
+            click.echo(f"Exported to {output}", err=True)
+        else:
+            click.echo(exported)
+
+    @cli.command(name="forget")
+    @click.argument("session_id", required=False)
+    @click.option("--all", "everything", is_flag=True, help="Forget every call.")
+    @click.option("--before", help="Forget the calls that started before this date (YYYY-MM-DD).")
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    @db_option
+    @user_errors
+    def forget_command(session_id, everything, before, yes, db_path):
+        """Delete calls for good: transcripts, prompts and figures, with no trace left in the file."""
+        if sum(bool(x) for x in (session_id, everything, before)) != 1:
+            raise click.UsageError("give one of: a session id, --all, or --before DATE")
+        db = open_log(db_path, create=False)
+        ids = sessions_to_forget(db, session_id, everything, parse_date(before) if before else None)
+        if not ids:
+            click.echo("Nothing to forget.")
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise click.UsageError("add --yes to forget calls without a terminal to confirm at")
+            click.confirm(f"Forget {len(ids)} call(s) for good?", abort=True)
+        click.echo(f"Forgot {forget(db, ids)} call(s).")
+
     @cli.command(name="plugins")
     @click.option("--profile", "profile_name", default="zoom", show_default=True, help="Show which plugins this profile enables.")
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
@@ -242,7 +308,7 @@ def build_cli() -> click.Group:
     return cli
 
 
-def _coach_file(profile_name, input_path, seller_path, prospect_path, realtime, model, db_path):
+def _coach_file(profile_name, input_path, seller_path, prospect_path, realtime, model, db_path, plugins=()):
     """Coach a recording; at real-time pace the keys work as on a live call."""
     controls = CallControls()
     with terminal_keys(controls) if realtime else contextlib.nullcontext():
@@ -256,24 +322,25 @@ def _coach_file(profile_name, input_path, seller_path, prospect_path, realtime, 
             db_path=db_path,
             warn=warn,
             controls=controls,
+            plugins=plugins,
         )
 
 
-def _echo_summary(summary) -> None:
-    click.echo("")
-    click.echo(f"Session {summary.session_id} {summary.status}: {summary.duration:.1f} s of audio, "
+def _echo_summary(summary, echo=click.echo) -> None:
+    echo("")
+    echo(f"Session {summary.session_id} {summary.status}: {summary.duration:.1f} s of audio, "
                f"{summary.utterances} utterances, {len(summary.prompts)} prompts.")
     latencies = [p.latency.total for p in summary.prompts if p.latency is not None]
     if latencies:
         from .report import percentile
 
-        click.echo(
+        echo(
             f"Prompt latency after the words: p50 {percentile(latencies, 0.5):.2f} s, "
             f"p95 {percentile(latencies, 0.95):.2f} s."
         )
-    click.echo(f"Processed in {summary.processing_seconds:.1f} s ({summary.realtime_factor:.1f}x real time).")
+    echo(f"Processed in {summary.processing_seconds:.1f} s ({summary.realtime_factor:.1f}x real time).")
     if summary.db_path:
-        click.echo(f"Logged to {summary.db_path}. See it with: voicecoach report")
+        echo(f"Logged to {summary.db_path}. See it with: voicecoach report")
 
 
 def main(argv=None):
