@@ -219,6 +219,7 @@ class Pipeline:
                 self.dispatch(_Tick(next_tick))
                 next_tick += TICK_SECONDS
             self.dispatch(event)
+            self._dispatch_pending_feedback()
         return self._finish("ended", started)
 
     def _finish(self, status, started) -> SessionSummary:

@@ -46,6 +46,7 @@ def run_conversation(
     arbitration: Optional[dict] = None,
     db_path: Optional[str] = None,
     warnings: Optional[list] = None,
+    controls=None,
 ) -> SessionSummary:
     """Run a scripted conversation through ``plugins`` and return the session summary.
 
@@ -53,18 +54,43 @@ def run_conversation(
     optional ``start``/``end``. ``summary.prompts`` holds the delivered prompts.
     ``extra_plugins`` are plugin objects enabled for this run only (registered and
     unregistered for you). Warnings go to ``warnings`` when a list is given.
+    ``controls`` (a :class:`voicecoach.keys.CallControls`) gets the pipeline, so a
+    test can press the rating keys.
     """
     utterances = lines_to_utterances(lines)
-    profile = make_profile(plugins, arbitration)
+    return run_events(
+        utterance_events(utterances), plugins, extra_plugins=extra_plugins, arbitration=arbitration,
+        db_path=db_path, warnings=warnings, controls=controls, source=ScriptSource(utterances),
+    )
+
+
+def run_events(
+    events: Iterable,
+    plugins: dict | Iterable[str] = (),
+    *,
+    extra_plugins: Iterable[object] = (),
+    arbitration: Optional[dict] = None,
+    db_path: Optional[str] = None,
+    warnings: Optional[list] = None,
+    controls=None,
+    source=None,
+) -> SessionSummary:
+    """Like :func:`run_conversation`, from ready-made events in time order:
+    :class:`voicecoach.Utterance` (partial ones too) and :class:`voicecoach.SpeechActivity`."""
+    events = list(events)
+    if source is None:
+        source = ScriptSource([event for event in events if getattr(event, "name", "") == "utterance"])
     pipeline = Pipeline(
-        ScriptSource(utterances),
+        source,
         None,
-        profile,
+        make_profile(plugins, arbitration),
         db_path=db_path,
         plugins=extra_plugins,
         warn=warnings.append if warnings is not None else None,
     )
-    return pipeline.run_events(utterance_events(utterances))
+    if controls is not None:
+        controls.pipeline = pipeline
+    return pipeline.run_events(events)
 
 
 class CallRecorder:
