@@ -50,8 +50,8 @@ def register_transcribers(register):
 def session_started(session):
     """A coaching session begins; ``session`` is the :class:`voicecoach.Session`.
 
-    Return an object carrying ``@hookimpl`` methods to have it registered for this
-    session only and unregistered when it ends: the way stateful coaches and sinks
+    Return an object (or a list of objects) carrying ``@hookimpl`` methods to have
+    it registered for this session only and unregistered when it ends: the way stateful coaches and sinks
     (database connections, rolling windows) keep per-call state. Return None
     otherwise. Called only for plugins the session's profile enables.
     """

@@ -8,6 +8,7 @@ from voicecoach import MEDIUM, PROSPECT, SELLER, Observation, Prompt, hookimpl
 
 from .monologue import Monologues
 from .talk_time import TalkTime
+from .wording import duration
 
 
 class TalkRatioCoach:
@@ -105,7 +106,7 @@ class TalkRatioCoach:
             return None
         self._share_prompt_armed = False
         self._last_share_prompt = now
-        span = "so far" if now <= self.window_seconds else f"in the last {_duration(self.window_seconds)}"
+        span = "so far" if now <= self.window_seconds else f"in the last {duration(self.window_seconds)}"
         return Prompt(
             kind="talk_ratio",
             text=f"You have done {share:.0%} of the talking {span}: ask a question and listen",
@@ -120,9 +121,3 @@ class TalkRatioCoach:
             },
         )
 
-
-def _duration(seconds: float) -> str:
-    if seconds % 60 == 0:
-        minutes = int(seconds // 60)
-        return "minute" if minutes == 1 else f"{minutes} minutes"
-    return f"{seconds:.0f} seconds"
