@@ -15,6 +15,11 @@ $(BIN)/voicecoach: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The example third-party plugin, installed from its folder like any other package.
+$(VENV)/.example-plugin: examples/battle-cards/pyproject.toml $(BIN)/voicecoach
+	$(BIN)/pip install --quiet -e examples/battle-cards
+	touch $@
+
 venv: $(BIN)/voicecoach
 
 system-deps:
@@ -27,7 +32,7 @@ system-deps:
 demo: venv
 	$(BIN)/voicecoach demo
 
-test: system-deps venv
+test: system-deps venv $(VENV)/.example-plugin
 	$(BIN)/python -m pytest -q
 
 clean:

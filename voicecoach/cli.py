@@ -146,14 +146,15 @@ def build_cli() -> click.Group:
 
     @cli.command(name="demo")
     @click.option("--fast", is_flag=True, help="Run as fast as the machine allows instead of in real time.")
+    @click.option("--profile", "profile_name", default="demo", show_default=True, help="Profile name or YAML file (try your own plugin on the demo).")
     @click.option("--model", help="faster-whisper model folder or installed name.")
     @db_option
     @user_errors
-    def demo_command(fast, model, db_path):
+    def demo_command(fast, profile_name, model, db_path):
         """Replay the bundled demo sales call and watch the coaching appear."""
         from .demo import demo_audio_path
 
-        _echo_summary(_coach_file("demo", demo_audio_path(), None, None, not fast, model, db_path))
+        _echo_summary(_coach_file(profile_name, demo_audio_path(), None, None, not fast, model, db_path))
 
     @cli.command(name="devices")
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
