@@ -3,8 +3,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 # Debian packages the test suite uses: speech synthesis, a real audio server,
-# PortAudio for sounddevice.
-TEST_DEBS := espeak-ng sox libportaudio2 pulseaudio pulseaudio-utils
+# PortAudio for sounddevice, a browser to render the HTML report.
+TEST_DEBS := espeak-ng sox libportaudio2 pulseaudio pulseaudio-utils chromium fonts-liberation
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test venv system-deps clean

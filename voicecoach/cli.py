@@ -27,7 +27,7 @@ from .log import LogError, open_log
 from .pipeline import PipelineError
 from .plugins import PluginError, get_plugins, is_default_plugin, load_plugins
 from .profiles import ProfileError, available_profiles, load_profile
-from .report import build_report, list_sessions, render_json, render_markdown, render_text
+from .report import REPORT_FORMATS, list_sessions, produce_report
 from .script import ScriptError
 from .transcription import ModelError
 
@@ -185,20 +185,40 @@ def build_cli() -> click.Group:
 
     @cli.command(name="report")
     @click.option("--session", "session_id", help="Session id (or its first characters); default: the latest.")
-    @click.option("--format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+    @click.option("--since", help="Summarise the calls since then: 7d, 24h, 2w, or a date such as 2026-11-01.")
+    @click.option("--all", "all_calls", is_flag=True, help="Summarise every call in the log.")
+    @click.option("--format", "output_format", type=click.Choice(REPORT_FORMATS), default="text", show_default=True)
+    @click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False),
+        help="Write to FILE ('-' for the terminal). HTML goes to voicecoach-report-<id>.html here by default.",
+    )
+    @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in your browser.")
     @click.option("--transcript", "with_transcript", is_flag=True, help="Include the transcript in the text report.")
     @db_option
     @user_errors
-    def report_command(session_id, output_format, with_transcript, db_path):
-        """Show what happened on a call, from the log."""
+    def report_command(session_id, since, all_calls, output_format, output, open_browser, with_transcript, db_path):
+        """Show what happened on a call, or summarise many with --since 7d or --all."""
         db = open_log(db_path, create=False)
-        report = build_report(db, session_id)
-        if output_format == "json":
-            click.echo(render_json(report))
-        elif output_format == "markdown":
-            click.echo(render_markdown(report))
+        result = produce_report(
+            db,
+            session_id=session_id,
+            since=since,
+            all_calls=all_calls,
+            output_format=output_format,
+            output=output,
+            with_transcript=with_transcript,
+        )
+        if result.path is None:
+            click.echo(result.text)
+            return
+        if output_format == "html":
+            click.echo(f"Report written to {result.path}: open it in your browser, or send it.")
+            if open_browser:
+                click.launch(result.path)
         else:
-            click.echo(render_text(report, with_transcript=with_transcript))
+            click.echo(f"Report written to {result.path}")
 
     @cli.command(name="sessions")
     @click.option("--limit", default=20, show_default=True, help="How many of the latest sessions.")
