@@ -11,6 +11,9 @@ def voicecoach_home(tmp_path, monkeypatch):
     """Every test gets its own config and data folders: nothing touches the real user's."""
     home = tmp_path / "voicecoach-home"
     monkeypatch.setenv("VOICECOACH_HOME", str(home))
+    # No desktop notifications popping up on a developer's screen during the tests:
+    # the notifier's own tests start a private bus.
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     return home
 
 
