@@ -109,6 +109,6 @@ def test_without_a_way_to_restart_the_failed_utterances_are_skipped_with_a_warni
     summary, _ = coach(path, DiesAfter(transcriber, calls=1), {}, warn=warnings.append)
     assert summary.utterances == 1
     # Said once, not once per lost utterance.
-    assert warnings == [
+    assert [w for w in warnings if "transcription" in w] == [
         "transcription failed for one utterance and it was skipped: the speech engine process died"
     ]

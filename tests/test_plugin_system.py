@@ -4,10 +4,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 import voicecoach
+import voicecoach.testing
 from voicecoach import HIGH, Observation, Prompt, hookimpl
 from voicecoach.plugins import PluginError, check_hooks, pm
 from voicecoach.testing import run_conversation
@@ -163,3 +165,33 @@ def test_plugins_registered_for_a_session_only_see_that_session():
     run_conversation(CALL[:1], extra_plugins=[second])
     assert first.calls.count("session_started") == 1
     assert second.calls.count("transcript:seller") == 1
+
+
+class Sluggish:
+    """A coach that takes 300 ms on every utterance (a slow CRM lookup, say)."""
+
+    def __init__(self):
+        self.calls = []
+
+    @hookimpl
+    def transcript(self, session, utterance):
+        started = time.monotonic()
+        time.sleep(0.3)
+        self.calls.append((started, time.monotonic()))
+
+
+def test_a_slow_plugin_is_reported_once_and_holds_back_no_other_prompt(db_path):
+    sluggish, recorder = Sluggish(), voicecoach.testing.CallRecorder()
+    warnings = []
+    lines = [("prospect", "That is too expensive for us."), ("prospect", "I need to talk to my wife first."),
+             ("prospect", "Let me think about it.")]
+    summary = run_conversation(lines, plugins=["objections", "sqlite_log"], extra_plugins=[sluggish, recorder],
+                               db_path=db_path, warnings=warnings)
+    slow = [w for w in warnings if "is slow" in w]
+    assert len(slow) == 1 and "transcript took" in slow[0] and "now runs after the other plugins" in slow[0]
+    assert len(summary.prompts) == 3 and len(sluggish.calls) == 3
+    # After the first utterance, each objection prompt went out before the slow plugin was even called.
+    delivered = [at for at, prompt in recorder.prompts if prompt.kind.startswith("objection.")]
+    for (slow_started, _), prompt_at in list(zip(sluggish.calls, delivered))[1:]:
+        assert prompt_at < slow_started
+    assert voicecoach.open_log(db_path)["prompts"].count == 3  # the log is intact

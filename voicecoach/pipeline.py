@@ -504,42 +504,51 @@ class Pipeline:
             if event.end is not None:
                 self.talk_seconds[event.speaker] = self.talk_seconds.get(event.speaker, 0.0) + event.duration
                 self.session.now = max(self.session.now, event.end)
-            results = self.dispatcher.call("speech_activity", session=self.session, activity=event)
-            self._collect(results, trigger=None)
+            self._call_coaches("speech_activity", None, activity=event)
         elif isinstance(event, Utterance) and event.partial:
-            results = self.dispatcher.call("partial_transcript", session=self.session, utterance=event)
-            self._collect(results, trigger=event)
+            self._call_coaches("partial_transcript", event, utterance=event)
         elif isinstance(event, Utterance):
             self.utterance_count += 1
             self.session.now = max(self.session.now, event.end)
-            results = self.dispatcher.call("transcript", session=self.session, utterance=event)
-            self._collect(results, trigger=event)
+            self._call_coaches("transcript", event, utterance=event)
         elif isinstance(event, _Tick):
             self.session.now = max(self.session.now, event.now)
-            results = self.dispatcher.call("clock_tick", session=self.session, now=event.now)
-            self._collect(results, trigger=None)
+            self._call_coaches("clock_tick", None, now=event.now)
         self._deliver_due()
 
     def _collect(self, results, trigger: Optional[Utterance]):
-        created = time.monotonic()
         for owner, result in results:
-            for item in _flatten(result):
-                plugin = owner.split(":", 1)[0]
-                if isinstance(item, Prompt):
-                    item.plugin = item.plugin or plugin
-                    item.created_at = created
-                    if item.trigger is None:
-                        item.trigger = trigger
-                    self.arbiter.offer(item, self.session.now)
-                elif isinstance(item, Observation):
-                    item.plugin = item.plugin or plugin
-                    if item.at is None:
-                        item.at = self.session.now
-                    self.dispatcher.call("observed", session=self.session, observation=item)
-                else:
-                    self.session.warn(
-                        f"plugin {plugin} returned {type(item).__name__}; hooks return Prompt or Observation"
-                    )
+            self._collect_one(owner, result, trigger)
+
+    def _call_coaches(self, hook_name: str, trigger: Optional[Utterance], **kwargs) -> None:
+        """Call a coaching hook; each plugin's prompts are arbitrated and the due
+        ones delivered as soon as it returns, before slower plugins are called."""
+
+        def on_result(owner, result):
+            self._collect_one(owner, result, trigger)
+            self._deliver_due()
+
+        self.dispatcher.call(hook_name, on_result=on_result, session=self.session, **kwargs)
+
+    def _collect_one(self, owner, result, trigger: Optional[Utterance]):
+        created = time.monotonic()
+        for item in _flatten(result):
+            plugin = owner.split(":", 1)[0]
+            if isinstance(item, Prompt):
+                item.plugin = item.plugin or plugin
+                item.created_at = created
+                if item.trigger is None:
+                    item.trigger = trigger
+                self.arbiter.offer(item, self.session.now)
+            elif isinstance(item, Observation):
+                item.plugin = item.plugin or plugin
+                if item.at is None:
+                    item.at = self.session.now
+                self.dispatcher.call("observed", session=self.session, observation=item)
+            else:
+                self.session.warn(
+                    f"plugin {plugin} returned {type(item).__name__}; hooks return Prompt or Observation"
+                )
 
     def _deliver_due(self):
         self._deliver(self.arbiter.due(self.session.now))
