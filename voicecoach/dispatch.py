@@ -3,8 +3,8 @@
 Each implementation is called on its own so that one plugin that raises cannot
 take the call down: it is reported once and switched off for the rest of the
 session while the others go on. A plugin slower than the budget is reported once
-and from then on called after the others, whose results are handed on as soon as
-each returns, so a slow plugin does not hold back anyone else's prompts.
+and from then on called after the others, whose results are handed on before it
+runs, so a slow plugin does not hold back anyone else's prompts.
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ class HookDispatcher:
     def enable(self, name: str) -> None:
         self.enabled.add(name)
 
-    def call(self, hook_name: str, on_result: Callable | None = None, **kwargs) -> list[tuple[str, object]]:
+    def call(self, hook_name: str, before_slow: Callable | None = None, **kwargs) -> list[tuple[str, object]]:
         """Call ``hook_name`` on every enabled plugin; return ``(plugin, result)`` pairs.
 
-        With ``on_result``, each ``(plugin, result)`` is handed to it as soon as that
-        plugin returns (and not returned), so fast plugins' prompts go out at once.
+        With ``before_slow``, the results so far are handed to it (and not returned)
+        before the first plugin known to be slow is called.
         """
         results = []
+        handed_on = before_slow is None
         hook = getattr(self.pm.hook, hook_name)
         # pluggy calls the last registered implementation first; keep that order,
         # with plugins known to be slow last.
@@ -56,6 +57,10 @@ class HookDispatcher:
             name = impl.plugin_name
             if name not in self.enabled or name in self.disabled:
                 continue
+            if not handed_on and name in self.slow:
+                handed_on = True
+                before_slow(results)
+                results = []
             arguments = {key: kwargs[key] for key in impl.argnames if key in kwargs}
             started = time.perf_counter()
             try:
@@ -80,10 +85,6 @@ class HookDispatcher:
                     f"plugin {name} is slow: {hook_name} took {took * 1000:.0f} ms "
                     f"(budget {budget * 1000:.0f} ms); it now runs after the other plugins"
                 )
-            if result is None:
-                continue
-            if on_result is not None:
-                on_result(name, result)
-            else:
+            if result is not None:
                 results.append((name, result))
         return results

@@ -521,14 +521,15 @@ class Pipeline:
             self._collect_one(owner, result, trigger)
 
     def _call_coaches(self, hook_name: str, trigger: Optional[Utterance], **kwargs) -> None:
-        """Call a coaching hook; each plugin's prompts are arbitrated and the due
-        ones delivered as soon as it returns, before slower plugins are called."""
+        """Call a coaching hook; what the plugins returned is arbitrated, and the due
+        prompts go out before any plugin known to be slow is called."""
 
-        def on_result(owner, result):
-            self._collect_one(owner, result, trigger)
+        def before_slow(results):
+            self._collect(results, trigger)
             self._deliver_due()
 
-        self.dispatcher.call(hook_name, on_result=on_result, session=self.session, **kwargs)
+        results = self.dispatcher.call(hook_name, before_slow=before_slow, session=self.session, **kwargs)
+        self._collect(results, trigger)
 
     def _collect_one(self, owner, result, trigger: Optional[Utterance]):
         created = time.monotonic()
