@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sys
 
 import click
@@ -61,7 +62,8 @@ def user_errors(function):
 
 
 def warn(message: str) -> None:
-    click.echo(click.style(f"voicecoach: warning: {message}", fg="yellow"), err=True)
+    text = f"voicecoach: warning: {message}"
+    click.echo(text if os.environ.get("NO_COLOR") else click.style(text, fg="yellow"), err=True)
 
 
 db_option = click.option(

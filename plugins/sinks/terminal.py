@@ -1,21 +1,29 @@
 """The terminal sink: the transcript by speaker and each prompt, readable at a glance.
 
-Plain line-by-line output, coloured only when stdout is a terminal, so it reads
-the same in a pipe or a CI log.
+On a terminal, a live view redrawn in place (``live_view.py``): what is captured,
+levels, stage, talk ratio, the last lines and the prompt to act on. Anywhere else
+(a pipe, a CI log, ``TERM=dumb``) or with ``live_view: false``, plain line-by-line
+output, coloured only on a terminal and never with ``NO_COLOR`` set.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from voicecoach import CRITICAL, HIGH, LOW, MEDIUM, PROSPECT, SELLER, hookimpl
 
+from .live_view import LiveView
+
 DEFAULTS = {
     "show_detail": True,  # suggested responses under each prompt
     "show_latency": True,  # how long after the words the prompt arrived
     "show_stages": True,
+    "live_view": True,  # redraw one screen in place when stdout is a terminal
+    "transcript_lines": 8,  # lines the live view shows; the log keeps them all
+    "talk_window_seconds": 300,  # the live view's recent talk share
 }
 PRIORITY_COLOURS = {CRITICAL: "red", HIGH: "yellow", MEDIUM: "cyan", LOW: "white"}
 SPEAKER_COLOURS = {SELLER: "green", PROSPECT: "magenta"}
@@ -23,7 +31,20 @@ SPEAKER_COLOURS = {SELLER: "green", PROSPECT: "magenta"}
 
 @hookimpl
 def session_started(session):
-    return TerminalView(session.settings("terminal", DEFAULTS))
+    settings = session.settings("terminal", DEFAULTS)
+    if settings["live_view"] and can_redraw(sys.stdout):
+        return LiveView(settings)
+    return TerminalView(settings)
+
+
+def can_redraw(stream) -> bool:
+    """A terminal that can move its cursor: not a pipe, a file or a dumb terminal."""
+    return stream is not None and stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def colour_wanted(stream) -> bool:
+    # https://no-color.org: any non-empty NO_COLOR turns colour off.
+    return stream is not None and stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def clock(seconds: float) -> str:
@@ -34,7 +55,7 @@ def clock(seconds: float) -> str:
 class TerminalView:
     def __init__(self, settings):
         self.settings = settings
-        self.colour = sys.stdout.isatty()
+        self.colour = colour_wanted(sys.stdout)
 
     def echo(self, text, **style):
         click.echo(click.style(text, **style) if self.colour and style else text)
