@@ -1,14 +1,15 @@
-"""Did the seller ask a question? From the words alone, punctuation or not.
+"""Sentences, and which of them are questions, from the words alone if need be.
 
-Whisper usually writes a question mark, but not always; a sentence that starts
-with a question word counts too.
+Whisper usually punctuates, and then the punctuation decides ("So what we do is
+run ads." is not a question). Where it wrote none, a sentence that starts with
+a question word is a question.
 """
 
 from __future__ import annotations
 
 import re
 
-from .cues import Cue, find_cue, words_of
+from .cues import words_of
 
 QUESTION_STARTS = tuple(
     tuple(words_of(start))
@@ -18,24 +19,42 @@ QUESTION_STARTS = tuple(
     )
 )
 # Words that open a sentence without changing what it is: "So how do you...".
-LEAD_INS = frozenset({"so", "and", "okay", "great", "well", "alright", "right", "now", "then", "but", "perfect", "sure", "yes", "yeah"})
+LEAD_INS = frozenset({
+    "so", "and", "okay", "great", "well", "alright", "right", "now", "then", "but", "perfect", "sure",
+    "yes", "yeah", "oh", "hi", "hey", "hello",
+})
 SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def sentences(text: str) -> list[tuple[list[str], bool]]:
+    """Each sentence of ``text`` as its normalised words, and whether it is a question."""
+    found = []
+    for sentence in SENTENCE.findall(text):
+        words = words_of(sentence)
+        if words:
+            found.append((words, _is_question(sentence, words)))
+    return found
 
 
 def questions_in(text: str) -> list[str]:
     """The sentences of ``text`` that are questions."""
-    found = []
-    for sentence in SENTENCE.findall(text):
-        words = words_of(sentence)
-        while words and words[0] in LEAD_INS:
-            words = words[1:]
-        if not words:
-            continue
-        if sentence.rstrip().endswith("?") or any(tuple(words[: len(start)]) == start for start in QUESTION_STARTS):
-            found.append(sentence.strip())
-    return found
+    return [sentence.strip() for sentence in SENTENCE.findall(text) if _is_question(sentence, words_of(sentence))]
 
 
-def asks_discovery_question(text: str, small_talk: list[Cue]) -> bool:
-    """True when ``text`` has a question that is not small talk ("How was your week?")."""
-    return any(find_cue(small_talk, words_of(question)) is None for question in questions_in(text))
+def without_lead_ins(words: list[str]) -> list[str]:
+    """``words`` less the openers that do not change what a sentence is ("so", "okay", "hi")."""
+    start = 0
+    while start < len(words) and words[start] in LEAD_INS:
+        start += 1
+    return words[start:]
+
+
+def _is_question(sentence: str, words: list[str]) -> bool:
+    words = without_lead_ins(words)
+    if not words:
+        return False
+    ending = sentence.rstrip()[-1:]
+    if ending in ".!?":
+        return ending == "?"
+    # No punctuation: the recogniser wrote none, so the first words must tell.
+    return any(tuple(words[: len(start)]) == start for start in QUESTION_STARTS)
