@@ -410,3 +410,24 @@ def test_unknown_setting_is_reported():
     warnings = []
     objection_kinds([OPENER, ("prospect", "It's too expensive.")], {"playbok": "x.yaml"}, warnings)
     assert any("plugins.objections.playbok is not a setting" in warning for warning in warnings), warnings
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Extra words stay inside one clause: "know what, ... think" is not "see what X thinks".
+        ("You know what, let me think it over this weekend.", ["objection.stall"]),
+        # A negation does not reach into a clause opened by "if" or "what".
+        ("I just don't know if I can trust a company I found on Facebook.", ["objection.trust"]),
+        ("I really don't see what problem this would solve for us.", ["objection.no_need"]),
+        # ...but still negates the words it governs.
+        ("It's not too expensive, actually.", []),
+    ],
+)
+def test_clauses_limit_gaps_and_negation(text, expected):
+    assert heard(text) == expected
+
+
+def test_a_trigger_can_carry_its_own_negation():
+    assert heard("I'm not comfortable asking people for money.") == ["objection.opportunity"]
+    assert heard("I'm comfortable asking people for money.") == []

@@ -9,11 +9,14 @@ paraphrases::
 ``{person}`` any entry of the playbook's ``words: person:`` list. People add
 words ("I really need to talk it over with my wife"), so up to ``max_gap``
 extra words may sit between a trigger's words; a negation never may, which is
-what keeps "money is not a problem" from matching "money is a problem".
+what keeps "money is not a problem" from matching "money is a problem". Extra
+words never reach into the next clause either: "you know what, let me think it
+over" is not "know what ... think".
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -37,6 +40,16 @@ SOFTENERS = frozenset(
     for word in ("really", "quite", "very", "that", "so", "even", "actually", "exactly", "entirely",
                  "totally", "necessarily", "all", "at", "too", "particularly", "currently", "yet")
 )
+
+# A negation does not reach into a clause these words open: in "I don't know if
+# I can trust them", "don't" negates "know", not "trust"; in "I don't see what
+# problem this solves", "see", not "problem".
+SUBORDINATORS = frozenset(
+    stem(word)
+    for word in ("if", "whether", "because", "cause", "since", "unless", "until", "though", "although", "when",
+                 "what", "which", "why", "how", "who", "where")
+)
+
 
 class PatternError(ValueError):
     """A trigger that cannot be compiled; the message says what is wrong with it."""
@@ -122,7 +135,7 @@ class _Parser:
                 self._fail("has a stray '}'")
             else:
                 plain = self.PLAIN.match(self.source, self.position)
-                slots.extend(((token,),) for token in normalise(plain.group()).words)
+                slots.extend(((token,),) for token in _phrase_words(plain.group()))
                 self.position = plain.end()
         if depth > 0:
             self._fail("has an unclosed '('")
@@ -140,8 +153,13 @@ class _Parser:
 
 
 def _alternatives(phrases) -> tuple[tuple[str, ...], ...]:
-    alternatives = (tuple(normalise(phrase).words) for phrase in phrases)
-    return tuple(dict.fromkeys(alternatives))
+    return tuple(dict.fromkeys(_phrase_words(phrase) for phrase in phrases))
+
+
+@functools.lru_cache(maxsize=8192)
+def _phrase_words(phrase: str) -> tuple[str, ...]:
+    # Playbooks repeat the same words and lists in many triggers.
+    return tuple(normalise(phrase).words)
 
 
 def find(patterns: list[Pattern], tokens: Tokens, max_gap: int = 2) -> Optional[Match]:
@@ -151,13 +169,13 @@ def find(patterns: list[Pattern], tokens: Tokens, max_gap: int = 2) -> Optional[
         if not all(starts & present for starts in pattern.required):
             continue
         for start in range(len(tokens)):
-            end = _match_slots(pattern.slots, 0, tokens.words, start, max_gap, None)
+            end = _match_slots(pattern.slots, 0, tokens, start, max_gap, None)
             if end is not None and not _negated_before(pattern, tokens, start):
                 return Match(pattern, start, end, tokens.heard(start, end))
     return None
 
 
-def _match_slots(slots, index, words, position, max_gap, previous) -> Optional[int]:
+def _match_slots(slots, index, tokens, position, max_gap, previous) -> Optional[int]:
     """Where a match of ``slots[index:]`` from ``position`` ends; None if there is none.
 
     ``previous`` is the last word matched so far (None: nothing yet, so the
@@ -166,15 +184,16 @@ def _match_slots(slots, index, words, position, max_gap, previous) -> Optional[i
     if index == len(slots):
         return position
     for alternative in slots[index]:
-        for after, last in _match_tokens(alternative, 0, words, position, max_gap, previous):
-            end = _match_slots(slots, index + 1, words, after, max_gap, last)
+        for after, last in _match_tokens(alternative, 0, tokens, position, max_gap, previous):
+            end = _match_slots(slots, index + 1, tokens, after, max_gap, last)
             if end is not None:
                 return end
     return None
 
 
-def _match_tokens(alternative, index, words, position, max_gap, previous):
+def _match_tokens(alternative, index, tokens, position, max_gap, previous):
     """Yield ``(end, last word)`` for each match of ``alternative[index:]`` from ``position``."""
+    words = tokens.words
     if index == len(alternative):
         yield position, previous
         return
@@ -185,6 +204,8 @@ def _match_tokens(alternative, index, words, position, max_gap, previous):
             return
         if skipped:
             gap_word = words[at - 1]
+            if tokens.clauses[at] != tokens.clauses[position - 1]:
+                return
             if gap_word in NEGATORS:
                 return
             # A negation reaches the word after it: "not right now" must not
@@ -192,7 +213,7 @@ def _match_tokens(alternative, index, words, position, max_gap, previous):
             if previous in NEGATORS and gap_word not in SOFTENERS:
                 return
         if words[at] == alternative[index]:
-            yield from _match_tokens(alternative, index + 1, words, at + 1, max_gap, words[at])
+            yield from _match_tokens(alternative, index + 1, tokens, at + 1, max_gap, words[at])
 
 
 def _negated_before(pattern: Pattern, tokens: Tokens, start: int) -> bool:
@@ -205,6 +226,8 @@ def _negated_before(pattern: Pattern, tokens: Tokens, start: int) -> bool:
             continue
         # A lone "no" further back answers something else: "no, it's too expensive".
         if word == "no" and index != start - 1:
+            continue
+        if any(between in SUBORDINATORS for between in tokens.words[index + 1 : start + 1]):
             continue
         if tokens.words[index + 1] not in NOT_NEGATING_NEXT:
             return True

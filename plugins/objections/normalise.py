@@ -8,6 +8,7 @@ Triggers and utterances go through this same function, so a trigger written
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -80,11 +81,17 @@ def normalise(text: str) -> Tokens:
             spoken = spoken.strip("'")
             if not spoken or spoken in FILLERS:
                 continue
-            for word in expand(spoken).split():
-                words.append(stem(HOMOPHONES.get(word, word)))
+            for word in _tokens_of(spoken):
+                words.append(word)
                 clauses.append(clause)
                 surface.append(spoken)
     return Tokens(words, clauses, surface)
+
+
+@functools.lru_cache(maxsize=16384)
+def _tokens_of(spoken: str) -> tuple[str, ...]:
+    # Speech repeats the same few thousand words: expand and stem each once.
+    return tuple(stem(HOMOPHONES.get(word, word)) for word in expand(spoken).split())
 
 
 def expand(word: str) -> str:

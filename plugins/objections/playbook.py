@@ -8,6 +8,7 @@ later source may add categories or replace single fields of an existing one
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -26,6 +27,9 @@ FIELDS = {
     "follow_up": "a question to ask next",
 }
 TOP_LEVEL_KEYS = ("objections", "words")
+# libyaml's loader when PyYAML was built with it: the shipped playbook is read at
+# every call's start, and the pure-Python loader takes tens of milliseconds.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class PlaybookError(ValueError):
@@ -80,7 +84,7 @@ def load_playbook(
 def _read_yaml(path: str):
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise PlaybookError(f"playbook {path} does not exist") from None
     except yaml.YAMLError as error:
@@ -130,17 +134,26 @@ def _checked_fields(where: str, fields: dict, words: dict) -> dict:
         elif not _is_list_of_text(value) or (name != "unless" and not value):
             raise PlaybookError(f"{where}.{name} must be a list of non-empty texts ({FIELDS[name]})")
         elif name in ("triggers", "unless"):
-            checked[name] = [_compiled(f"{where}.{name}[{number}]", phrase, words) for number, phrase in enumerate(value, 1)]
+            words_key = tuple((list_name, tuple(entries)) for list_name, entries in sorted(words.items()))
+            checked[name] = [
+                _compiled(f"{where}.{name}[{number}]", phrase, words_key) for number, phrase in enumerate(value, 1)
+            ]
         else:
             checked[name] = [item.strip() for item in value]
     return checked
 
 
-def _compiled(where: str, phrase: str, words: dict) -> Pattern:
+def _compiled(where: str, phrase: str, words_key: tuple) -> Pattern:
     try:
-        return compile_pattern(phrase, words)
+        return _compile_cached(phrase, words_key)
     except PatternError as error:
         raise PlaybookError(f"{where}: {error}") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_cached(phrase: str, words_key: tuple) -> Pattern:
+    # Every call compiles the same shipped triggers; patterns are immutable, so share them.
+    return compile_pattern(phrase, {name: list(entries) for name, entries in words_key})
 
 
 def _objection(where: str, category: str, fields: dict) -> Objection:
