@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from voicecoach.consent import record_consent
 from voicecoach.doctor import FAIL, OK, SKIP, WARN, check_consent, check_database, doctor_command, run_checks
-from voicecoach.log import open_log
+from voicecoach.log import open_log, recovery_files, save_recovery
 from voicecoach.profiles import load_profile
 from voicecoach.synth import ScriptLine, synthesize_call
 
@@ -183,6 +183,7 @@ def test_a_corrupt_database_is_named_with_how_to_move_it_aside(call_profile, tmp
     assert database["status"] == FAIL and database["ok"] is False
     assert database["detail"].startswith(f"{db_path} is damaged (file is not a database)")
     assert f"mv {db_path} {db_path}.broken" in database["fix"]
+    assert "`voicecoach doctor --fix` moves it aside" in database["fix"]
     assert "--db NEW_PATH" in database["fix"]
     assert [check["name"] for check in report["checks"] if check["status"] == FAIL] == ["database"]
 
@@ -236,3 +237,61 @@ def test_problems_are_one_line_each_never_a_traceback(db_path, tmp_path):
     assert "fix: choose one that `voicecoach profiles` lists" in result.output
     assert f"FAIL  model            model path {tmp_path / 'no-model'} is not a folder" in result.output
     assert "skip  consent" in result.output
+
+
+def test_fix_moves_a_damaged_log_aside_and_puts_the_call_saved_meanwhile_into_a_new_one(call_profile, tmp_path):
+    from voicecoach.testing import run_conversation
+
+    db_path = str(tmp_path / "logs.db")
+    garbage = os.urandom(16384)
+    with open(db_path, "wb") as handle:
+        handle.write(garbage)
+    # A call coached on the damaged log: saved to a recovery file beside it.
+    run_conversation([("prospect", "That sounds too expensive for us.")], {"objections": {}, "sqlite_log": {}},
+                     db_path=db_path, warnings=[])
+    [recovery] = recovery_files(db_path)
+
+    asked = doctor("--profile", call_profile, "--db", db_path, "--fix")  # no terminal to confirm at
+
+    assert asked.exit_code == 1
+    assert "Run `voicecoach doctor --fix --yes` to do it without a terminal to confirm at." in asked.output
+    assert open(db_path, "rb").read() == garbage
+
+    fixed = doctor("--profile", call_profile, "--db", db_path, "--fix", "--yes")
+
+    assert fixed.exit_code == 0, fixed.output
+    [broken] = [name for name in os.listdir(tmp_path) if name.startswith("logs.db.broken-")]
+    assert f"Moved the damaged call log to {tmp_path / broken}; the next call starts a new log." in fixed.output
+    assert open(tmp_path / broken, "rb").read() == garbage  # kept, for whoever wants to rescue it
+    assert f"into {db_path}; removed {recovery}." in fixed.output
+    assert f"ok    database         {db_path}: 1 session logged, integrity ok" in fixed.output
+    db = open_log(db_path)
+    [session] = db["sessions"].rows
+    assert session["status"] == "ended"
+    assert [row["text"] for row in db["utterances"].rows] == ["That sounds too expensive for us."]
+    assert not os.path.exists(recovery)
+
+    again = doctor("--profile", call_profile, "--db", db_path, "--fix", "--yes")
+    assert "The call log needs no fixing." in again.output
+
+
+def test_calls_waiting_in_recovery_files_are_named_by_the_database_check(tmp_path):
+    db_path = str(tmp_path / "logs.db")
+    open_log(db_path).close()
+    recovery = save_recovery([{"table": "sessions", "row": {"id": "s1", "status": "ended"}}], db_path, "s1")
+
+    check = check_database(db_path)
+
+    assert check.status == WARN
+    assert f"1 call saved while it could not be written, not imported yet: {recovery}" in check.detail
+    assert "`voicecoach doctor --fix` imports them" in check.fix
+
+
+def test_importing_something_that_is_not_a_recovery_file_is_one_line(tmp_path, db_path):
+    other = tmp_path / "notes.jsonl"
+    other.write_text("hello\n")
+
+    result = doctor("--import-recovery", str(other), "--db", db_path)
+
+    assert result.exit_code == 1
+    assert result.output == f"Error: {other} is not a VoiceCoach recovery file\n"

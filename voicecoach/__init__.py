@@ -21,7 +21,7 @@ from .events import (
     Utterance,
 )
 from .hookspecs import hookimpl
-from .log import LogError, open_log
+from .log import LogError, LogWriter, open_log
 from .paths import default_database_path
 from .session import Session, SessionSummary
 from .transcription import ModelError, Transcriber, Transcription
@@ -51,6 +51,7 @@ __all__ = [
     "Transcription",
     "Utterance",
     "LogError",
+    "LogWriter",
     "default_database_path",
     "hookimpl",
     "open_log",

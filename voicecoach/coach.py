@@ -148,13 +148,26 @@ def coach_live(
 
 @contextmanager
 def _stop_on_signals(pipeline):
+    """Ctrl-C (and q), SIGTERM and closing the terminal (SIGHUP) stop capturing, and
+    the call is transcribed, coached and logged to its end: an exception raised in
+    the middle of a hook could lose the record being written. A second Ctrl-C
+    interrupts as Ctrl-C always did. A signal ignored at start (nohup) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    handled = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    handled = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     previous = {number: signal.getsignal(number) for number in handled}
-    for number in handled:
-        signal.signal(number, lambda *_: pipeline.stop())
+    previous = {number: handler for number, handler in previous.items() if handler is not signal.SIG_IGN}
+    stopped = []
+
+    def stop(number, frame):
+        if number == signal.SIGINT and stopped:
+            raise KeyboardInterrupt
+        stopped.append(number)
+        pipeline.stop()
+
+    for number in previous:
+        signal.signal(number, stop)
     try:
         yield
     finally:

@@ -3,6 +3,8 @@
 Checks PortAudio, the audio server, the profile, the profile's devices (and, with
 ``probe``, that they deliver sound during a short capture), the speech model, the
 call log and consent. Every problem comes with its fix; no check raises.
+``--fix`` moves a damaged call log aside and imports the calls saved in recovery
+files while the log could not be written.
 
     from voicecoach.doctor import run_checks
     for check in run_checks("zoom", probe=True):
@@ -20,12 +22,14 @@ import stat
 import sys
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Callable, Iterator, Optional
 
 import click
 
 from .audio import AudioError
 from .events import MIXED, PROSPECT, SELLER
+from .log import LogError, import_recovery, is_damaged, open_log, read_recovery, recovery_files
 from .paths import default_database_path
 from .profiles import Profile
 
@@ -434,14 +438,14 @@ def check_database(db_path: Optional[str] = None) -> Check:
                 "database", FAIL, f"{folder} cannot be created: {ancestor} is not writable",
                 "pass --db with a path in a folder you can write",
             )
-        return Check("database", OK, f"{path} (created at the first call)")
+        return _with_recovery_files(Check("database", OK, f"{path} (created at the first call)"), path)
     if not os.access(folder, os.W_OK | os.X_OK):
         return Check(
             "database", FAIL, f"{folder} is not writable",
             f"sudo chown -R $USER {shlex.quote(folder)}, or pass --db with a path in a folder you can write",
         )
     if not os.path.exists(path):
-        return Check("database", OK, f"{path} (created at the first call)")
+        return _with_recovery_files(Check("database", OK, f"{path} (created at the first call)"), path)
     if not os.path.isfile(path):
         return Check("database", FAIL, f"{path} is not a file", "pass --db NEW_PATH")
     if not os.access(path, os.R_OK | os.W_OK):
@@ -449,10 +453,16 @@ def check_database(db_path: Optional[str] = None) -> Check:
     try:
         contents = _inspect_log(path)
     except sqlite3.Error as error:
+        if not is_damaged(error):
+            return Check(
+                "database", FAIL, f"{path} cannot be read ({_one_line(error)})",
+                "close the program that holds it (another voicecoach, datasette, sqlite3) and run "
+                "`voicecoach doctor` again, or pass --db NEW_PATH",
+            )
         return Check(
             "database", FAIL, f"{path} is damaged ({_one_line(error)})",
-            f"move it aside (mv {quoted} {shlex.quote(path + '.broken')}, and its -wal and -shm files if any); "
-            "the next call starts a new log. Or pass --db NEW_PATH",
+            f"`voicecoach doctor --fix` moves it aside (mv {quoted} {shlex.quote(path + '.broken')}, with its -wal "
+            "and -shm files) and the next call starts a new log; or pass --db NEW_PATH",
         )
     loose = []
     if os.name == "posix":
@@ -467,8 +477,22 @@ def check_database(db_path: Optional[str] = None) -> Check:
         )
     detail = f"{path}: {contents}"
     if loose:
-        return Check("database", WARN, f"{detail}; readable by other users", "; ".join(loose))
-    return Check("database", OK, detail)
+        return _with_recovery_files(Check("database", WARN, f"{detail}; readable by other users", "; ".join(loose)), path)
+    return _with_recovery_files(Check("database", OK, detail), path)
+
+
+def _with_recovery_files(check: Check, path: str) -> Check:
+    """Calls saved aside while the log could not be written are waiting to be imported."""
+    waiting = recovery_files(path)
+    if not waiting:
+        return check
+    calls = f"{len(waiting)} call{'s' * (len(waiting) != 1)}"
+    fix = "`voicecoach doctor --fix` imports them (or --import-recovery FILE, one at a time)"
+    return Check(
+        "database", WARN,
+        f"{check.detail}; {calls} saved while it could not be written, not imported yet: {', '.join(waiting)}",
+        f"{check.fix}; {fix}" if check.fix else fix,
+    )
 
 
 def _inspect_log(path: str) -> Optional[str]:
@@ -514,6 +538,63 @@ def check_consent(profile: Optional[Profile]) -> Check:
     )
 
 
+# -- fixing the call log ---------------------------------------------------------
+
+
+def fix_database(db_path: Optional[str] = None, confirm: Callable[[str], bool] = lambda question: False) -> list[str]:
+    """Move a damaged log aside (when ``confirm`` agrees) and import the recovery
+    files waiting for it; return what was done, one line each."""
+    path = os.path.abspath(db_path or default_database_path())
+    done = []
+    damage = _damage(path)
+    if damage is not None:
+        target = f"{path}.broken-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        if confirm(f"The call log {path} is damaged ({damage}). Move it aside to {target}?"):
+            move_aside(path, target)
+            done.append(f"Moved the damaged call log to {target}; the next call starts a new log.")
+        else:
+            done.append(f"Left the damaged call log {path} where it is.")
+            return done
+    for recovery in recovery_files(path):
+        try:
+            done.append(import_recovery_file(recovery, path))
+        except LogError as error:
+            done.append(str(error))
+    return done
+
+
+def _damage(path: str) -> Optional[str]:
+    """Why the log at ``path`` is damaged; None when it is not (or is not there)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        _inspect_log(path)
+    except sqlite3.Error as error:
+        return _one_line(error) if is_damaged(error) else None
+    return None
+
+
+def move_aside(path: str, target: str) -> None:
+    """Rename the log and its -wal and -shm files (they belong together) to ``target``."""
+    for suffix in ("-wal", "-shm", ""):
+        if os.path.exists(path + suffix):
+            os.replace(path + suffix, target + suffix)
+
+
+def import_recovery_file(recovery: str, db_path: Optional[str] = None) -> str:
+    """Put the call saved in ``recovery`` into the log (the one it was saved for, by
+    default), then delete the file; return what was done."""
+    header, _ = read_recovery(recovery)
+    target = db_path or header.get("database") or default_database_path()
+    db = open_log(target)
+    try:
+        header, count = import_recovery(db, recovery)
+    finally:
+        db.close()
+    os.remove(recovery)
+    return f"Imported {count} records of call {str(header.get('session_id'))[:8]} into {target}; removed {recovery}."
+
+
 # -- running checks safely ------------------------------------------------------
 
 
@@ -550,14 +631,26 @@ NAME_WIDTH = 16
 @click.option("--model", help="Check this faster-whisper model folder or installed name.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Check this call log database.")
 @click.option("--probe", is_flag=True, help=f"Capture {PROBE_SECONDS:g} s from each device and fail the silent ones.")
+@click.option("--fix", is_flag=True, help="Move a damaged call log aside (asks first) and import the calls saved in recovery files.")
+@click.option("--yes", is_flag=True, help="With --fix: do not ask.")
+@click.option(
+    "--import-recovery", "recovery_path", type=click.Path(exists=True, dir_okay=False),
+    help="Only import the call saved in this recovery file into the log, then delete the file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_context
-def doctor_command(ctx, profile_name, seller_device, prospect_device, model, db_path, probe, as_json):
+def doctor_command(ctx, profile_name, seller_device, prospect_device, model, db_path, probe, fix, yes, recovery_path, as_json):
     """Check that this machine is ready to coach a live call, and say how to fix what is not.
 
     With --probe, speak and play sound in the call app while each device is captured.
     Exits with status 1 when a check fails.
     """
+    if recovery_path:
+        try:
+            click.echo(import_recovery_file(recovery_path, db_path))
+        except LogError as error:
+            raise click.ClickException(str(error))
+        return
     checks = []
     for check in iter_checks(
         profile_name,
@@ -571,6 +664,14 @@ def doctor_command(ctx, profile_name, seller_device, prospect_device, model, db_
         checks.append(check)
         if not as_json:
             _echo_check(check)
+    if fix:
+        done = fix_database(db_path, confirm=lambda question: _confirm(question, yes))
+        for line in done or ["The call log needs no fixing."]:
+            click.echo(line, err=as_json)
+        database = _guarded("database", lambda: check_database(db_path))
+        checks = [database if check.name == "database" else check for check in checks]
+        if not as_json:
+            _echo_check(database)
     failed = [check for check in checks if not check.ok]
     if as_json:
         click.echo(json.dumps({"ok": not failed, "checks": [check.to_dict() for check in checks]}, indent=2))
@@ -584,6 +685,15 @@ def doctor_command(ctx, profile_name, seller_device, prospect_device, model, db_
             click.echo("Ready to coach.")
     if failed:
         ctx.exit(1)
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    if yes:
+        return True
+    if not sys.stdin or not sys.stdin.isatty():
+        click.echo(f"{question} Run `voicecoach doctor --fix --yes` to do it without a terminal to confirm at.", err=True)
+        return False
+    return click.confirm(question, default=False, err=True)
 
 
 def _echo_check(check: Check) -> None:

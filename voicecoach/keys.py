@@ -75,7 +75,10 @@ def terminal_keys(controls: CallControls):
     finally:
         done.set()
         watcher.join(timeout=1)
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        try:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        except termios.error:
+            pass  # the terminal was closed during the call: nothing to give back
 
 
 @contextmanager

@@ -191,6 +191,8 @@ class Pipeline:
         status = "ended"
         try:
             self._dispatch_until_done()
+            if self._stopping.is_set() and not self.session.live:
+                status = "interrupted"  # a replay stopped before its end (Ctrl-C, q, SIGTERM, SIGHUP)
         except KeyboardInterrupt:
             # Ctrl-C (or q) is how a live call normally ends; a replay cut short is not.
             status = "ended" if self.session.live else "interrupted"

@@ -2,7 +2,10 @@
 
 Each record is committed as it happens, so a crash loses at most what was in
 flight. The database is the one ``voicecoach report`` and ``voicecoach sessions``
-read (``--db`` to choose another).
+read (``--db`` to choose another). A log that cannot be written during the call
+(a full disk, a read-only, locked or damaged file) never stops the coaching: the
+records wait until it can be written, or go to a recovery file at the end
+(see :class:`voicecoach.LogWriter`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from voicecoach import default_database_path, hookimpl, open_log
+from voicecoach import LogWriter, default_database_path, hookimpl
 
 
 @hookimpl
@@ -21,19 +24,18 @@ def session_started(session):
 class SqliteLog:
     def __init__(self, session):
         session.db_path = session.db_path or default_database_path()
-        self.db = open_log(session.db_path)
+        self.log = LogWriter(session.db_path, session.id, warn=session.warn)
         self.session_id = session.id
         self._prompt_count = 0
         self._prompt_ids: dict[int, str] = {}  # id(prompt) -> its row id
 
     @hookimpl
     def session_started(self, session):
-        self.db["sessions"].insert(
+        self.log.begin_session(
             {
                 "id": session.id,
                 "started_at": session.started_at,
                 "ended_at": None,
-                "status": "running",
                 "profile": session.profile.name,
                 "source": session.source,
                 "transcriber": session.transcriber,
@@ -46,20 +48,22 @@ class SqliteLog:
     def speech_activity(self, session, activity):
         if activity.end is None:
             return
-        self.db["speech_activity"].insert(
+        self.log.insert(
+            "speech_activity",
             {
                 "session_id": self.session_id,
                 "speaker": activity.speaker,
                 "start": round(activity.start, 3),
                 "end": round(activity.end, 3),
-            }
+            },
         )
 
     @hookimpl
     def transcript(self, session, utterance):
         if utterance.partial:
             return
-        self.db["utterances"].insert(
+        self.log.insert(
+            "utterances",
             {
                 "id": f"{self.session_id}:{utterance.id}",
                 "session_id": self.session_id,
@@ -71,7 +75,7 @@ class SqliteLog:
                 "transcription_seconds": round(utterance.timing.transcription_seconds, 4)
                 if utterance.timing.transcribed_at
                 else None,
-            }
+            },
         )
 
     @hookimpl
@@ -81,7 +85,8 @@ class SqliteLog:
         trigger = prompt.trigger
         row_id = f"{self.session_id}:p{self._prompt_count}"
         self._prompt_ids[id(prompt)] = row_id
-        self.db["prompts"].insert(
+        self.log.insert(
+            "prompts",
             {
                 "id": row_id,
                 "session_id": self.session_id,
@@ -100,7 +105,7 @@ class SqliteLog:
                 "latency_transcription": _rounded(latency and latency.transcription),
                 "latency_plugins": _rounded(latency and latency.plugins),
                 "latency_delivery": _rounded(latency and latency.delivery),
-            }
+            },
         )
 
     @hookimpl
@@ -108,19 +113,21 @@ class SqliteLog:
         row_id = self._prompt_ids.get(id(prompt))
         if row_id is None:
             return
-        self.db["prompt_feedback"].insert(
+        self.log.insert(
+            "prompt_feedback",
             {
                 "session_id": self.session_id,
                 "prompt_id": row_id,
                 "plugin": prompt.plugin,
                 "useful": int(bool(useful)),
                 "given_at": utc_now(),
-            }
+            },
         )
 
     @hookimpl
     def observed(self, session, observation):
-        self.db["observations"].insert(
+        self.log.insert(
+            "observations",
             {
                 "session_id": self.session_id,
                 "at": observation.at,
@@ -128,16 +135,17 @@ class SqliteLog:
                 "kind": observation.kind,
                 "value": observation.value if isinstance(observation.value, str) else to_json(observation.value),
                 "data": to_json(observation.data),
-            }
+            },
         )
 
     @hookimpl
     def session_ended(self, session, summary):
-        self.db["sessions"].update(
-            self.session_id,
-            {"ended_at": utc_now(), "status": summary.status, "duration": round(summary.duration, 3)},
+        saved = self.log.end_session(
+            {"ended_at": utc_now(), "status": summary.status, "duration": round(summary.duration, 3)}
         )
-        self.db.close()
+        if saved is not None:
+            # The call is not in the log: the summary must not send the seller there.
+            summary.db_path = None
 
 
 def to_json(value) -> str:
