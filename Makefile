@@ -4,8 +4,8 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 # Debian packages the test suite uses: speech synthesis, a real audio server,
 # PortAudio for sounddevice, a browser to render the HTML report, a D-Bus
-# session bus for desktop notifications.
-TEST_DEBS := espeak-ng sox libportaudio2 pulseaudio pulseaudio-utils chromium fonts-liberation dbus-daemon
+# session bus for desktop notifications, PostgreSQL for the team database.
+TEST_DEBS := espeak-ng sox libportaudio2 pulseaudio pulseaudio-utils chromium fonts-liberation dbus-daemon postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test venv system-deps clean

@@ -118,3 +118,21 @@ def test_jsonl_to_a_file_alongside_the_terminal(tmp_path, profile, db_path):
     assert [e["event"] for e in events].count("transcript") == 2
     bad = cli("run", "--profile", profile, "--transcript", str(tmp_path / "second.yaml"), "--jsonl", "/no/such/dir/x.jsonl")
     assert bad.exit_code == 1 and "cannot write events to /no/such/dir/x.jsonl" in bad.output
+
+
+def test_sessions_can_be_filtered_by_date_profile_and_status(tmp_path, profile, db_path):
+    coach(tmp_path, profile, db_path, FIRST_CALL, "first")
+    coach(tmp_path, profile, db_path, SECOND_CALL, "second")
+    db = voicecoach.open_log(db_path)
+    first = next(db.query("select session_id from utterances where text like '%zebra%'"))["session_id"]
+    db["sessions"].update(first, {"started_at": "2020-01-01T09:00:00+00:00", "status": "interrupted"})
+    db.close()
+
+    def listed(*options):
+        return [s["id"] for s in json.loads(cli("sessions", "--json", "--db", db_path, *options).output)]
+
+    assert len(listed()) == 2
+    assert first not in listed("--since", "7d") and len(listed("--since", "7d")) == 1
+    assert listed("--status", "interrupted") == [first]
+    assert listed("--profile", "quiet") == listed() and listed("--profile", "zoom") == []
+    assert cli("sessions", "--since", "soon", "--db", db_path).exit_code == 1

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import os
+import sqlite3
 import sys
 
 import click
@@ -19,17 +20,20 @@ from .audio import AudioError
 from .coach import NoSpeechError, coach_live, coach_recording, coach_transcript, installed_plugin_names
 from .consent import ConsentError, require_consent
 from .devices import list_devices
+from .analyze import analyze_command
 from .doctor import doctor_command
+from .evaluation import eval_command
 from .history import export_session, forget, parse_date, search, sessions_to_forget
 from .jsonl import JsonlWriter
 from .keys import HELP as KEYS_HELP, CallControls, terminal_keys
 from .pulse import PulseError
-from .log import LogError, open_log
+from .log import LogError, explain, open_log
 from .pipeline import PipelineError
 from .plugins import PluginError, get_plugins, is_default_plugin, load_plugins
 from .profiles import ProfileError, available_profiles, load_profile
-from .report import REPORT_FORMATS, list_sessions, produce_report
+from .report import REPORT_FORMATS, list_sessions, parse_since, produce_report
 from .script import ScriptError
+from .sync import sync_command
 from .transcription import ModelError
 
 # Errors a user can fix: shown as one line, never a traceback.
@@ -57,13 +61,18 @@ def user_errors(function):
             return function(*args, **kwargs)
         except USER_ERRORS as error:
             raise click.ClickException(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        except sqlite3.DatabaseError as error:  # a damaged page met while reading the log
+            raise click.ClickException(explain(error, kwargs.get("db_path")))
 
     return wrapper
 
 
 def warn(message: str) -> None:
     text = f"voicecoach: warning: {message}"
-    click.echo(text if os.environ.get("NO_COLOR") else click.style(text, fg="yellow"), err=True)
+    try:
+        click.echo(text if os.environ.get("NO_COLOR") else click.style(text, fg="yellow"), err=True)
+    except OSError:
+        pass  # the terminal was closed (SIGHUP): the call still ends and is logged
 
 
 db_option = click.option(
@@ -144,7 +153,8 @@ def build_cli() -> click.Group:
                 )
             if record_path:
                 click.echo(f"Audio saved to {record_path}", err=True)
-        _echo_summary(summary, echo)
+        with contextlib.suppress(OSError):  # the terminal was closed (SIGHUP); the call is logged
+            _echo_summary(summary, echo)
 
     @cli.command(name="demo")
     @click.option("--fast", is_flag=True, help="Run as fast as the machine allows instead of in real time.")
@@ -198,20 +208,32 @@ def build_cli() -> click.Group:
     )
     @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in your browser.")
     @click.option("--transcript", "with_transcript", is_flag=True, help="Include the transcript in the text report.")
+    @click.option("--team", is_flag=True, help="The whole team's calls, per seller and week, from the team's PostgreSQL database.")
+    @click.option("--from", "team_url", metavar="URL", help="With --team: the team database (default: the one `voicecoach sync` uses).")
     @db_option
     @user_errors
-    def report_command(session_id, since, all_calls, output_format, output, open_browser, with_transcript, db_path):
-        """Show what happened on a call, or summarise many with --since 7d or --all."""
-        db = open_log(db_path, create=False)
-        result = produce_report(
-            db,
-            session_id=session_id,
-            since=since,
-            all_calls=all_calls,
-            output_format=output_format,
-            output=output,
-            with_transcript=with_transcript,
-        )
+    def report_command(session_id, since, all_calls, output_format, output, open_browser, with_transcript, team,
+                       team_url, db_path):
+        """Show what happened on a call, or summarise many with --since 7d or --all, or the team's with --team."""
+        if team_url and not team:
+            raise click.UsageError("--from names the team database: add --team")
+        if team:
+            if session_id or all_calls or with_transcript or db_path:
+                raise click.UsageError("--team reads the team database; --session, --all, --transcript and --db are for your own log")
+            from .team import produce_team_report
+
+            result = produce_team_report(team_url, since=since, output_format=output_format, output=output)
+        else:
+            db = open_log(db_path, create=False)
+            result = produce_report(
+                db,
+                session_id=session_id,
+                since=since,
+                all_calls=all_calls,
+                output_format=output_format,
+                output=output,
+                with_transcript=with_transcript,
+            )
         if result.path is None:
             click.echo(result.text)
             return
@@ -224,12 +246,18 @@ def build_cli() -> click.Group:
 
     @cli.command(name="sessions")
     @click.option("--limit", default=20, show_default=True, help="How many of the latest sessions.")
+    @click.option("--since", help="Only calls since then: 7d, 24h, 2w, or a date such as 2026-11-01.")
+    @click.option("--profile", "profile_name", help="Only calls coached with this profile.")
+    @click.option("--status", type=click.Choice(["ended", "interrupted", "failed", "running"]), help="Only calls that ended this way.")
     @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
     @db_option
     @user_errors
-    def sessions_command(limit, as_json, db_path):
+    def sessions_command(limit, since, profile_name, status, as_json, db_path):
         """List the logged sessions, latest first."""
-        sessions = list_sessions(open_log(db_path, create=False), limit=limit)
+        sessions = list_sessions(
+            open_log(db_path, create=False), limit=limit, since=parse_since(since) if since else None,
+            profile=profile_name, status=status,
+        )
         if as_json:
             click.echo(json.dumps(sessions, indent=2))
             return
@@ -327,6 +355,9 @@ def build_cli() -> click.Group:
             click.echo(f"{name:<12} {description}")
 
     cli.add_command(doctor_command)
+    cli.add_command(eval_command)
+    cli.add_command(sync_command)
+    cli.add_command(analyze_command)
     pm.hook.register_commands(cli=cli)
     return cli
 

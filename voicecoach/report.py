@@ -504,16 +504,36 @@ def _usefulness(prompts, verdicts) -> dict:
     return table
 
 
-def list_sessions(db: sqlite_utils.Database, limit: int = 50) -> list[dict]:
+def list_sessions(
+    db: sqlite_utils.Database,
+    limit: int = 50,
+    *,
+    since: Optional[datetime] = None,
+    profile: Optional[str] = None,
+    status: Optional[str] = None,
+) -> list[dict]:
+    """The latest sessions, newest first, optionally only those since a time,
+    with a profile, or with a status (ended, interrupted, failed, running)."""
+    where, values = [], []
+    if since is not None:
+        where.append("s.started_at >= ?")
+        values.append(since.astimezone(timezone.utc).isoformat(timespec="seconds"))
+    if profile:
+        where.append("s.profile = ?")
+        values.append(profile)
+    if status:
+        where.append("s.status = ?")
+        values.append(status)
+    condition = f"where {' and '.join(where)}" if where else ""
     return list(
         db.query(
-            """
+            f"""
             select s.id, s.started_at, s.status, s.profile, s.duration,
               (select count(*) from utterances u where u.session_id = s.id) as utterances,
               (select count(*) from prompts p where p.session_id = s.id) as prompts
-            from sessions s order by s.started_at desc, s.rowid desc limit ?
+            from sessions s {condition} order by s.started_at desc, s.rowid desc limit ?
             """,
-            [limit],
+            values + [limit],
         )
     )
 
