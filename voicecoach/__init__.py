@@ -4,7 +4,14 @@ This module is the public plugin API: everything a plugin needs is importable
 from ``voicecoach``.
 """
 
-from .audio import AudioChunk, AudioError, AudioSource
+import os
+
+# ONNX Runtime (it runs Silero VAD) sends usage telemetry to Microsoft from Linux
+# and macOS too (a DNS lookup of mobile.events.data.microsoft.com, then an upload);
+# nothing may leave the seller's machine. Set before the runtime is first loaded.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+from .audio import AudioChunk, AudioError, AudioSource  # noqa: E402
 from .events import (
     CRITICAL,
     HIGH,

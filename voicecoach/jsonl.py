@@ -8,6 +8,7 @@ are written, so a reader sees each event as it happens.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import IO, Optional
 
@@ -21,7 +22,9 @@ class JsonlWriter:
         self.path = path
         self.session_id: Optional[str] = None
         try:
-            self.stream: Optional[IO[str]] = sys.stdout if path == "-" else open(path, "a", encoding="utf-8")
+            self.stream: Optional[IO[str]] = (
+                sys.stdout if path == "-" else open(path, "a", encoding="utf-8", opener=_private)
+            )
         except OSError as error:
             raise ValueError(f"cannot write events to {path}: {error.strerror}") from None
 
@@ -82,6 +85,11 @@ class JsonlWriter:
         if self.stream is not None and self.stream is not sys.stdout:
             self.stream.close()
         self.stream = None
+
+
+def _private(path, flags):
+    # Transcripts are private: readable by the seller only, like the log.
+    return os.open(path, flags, 0o600)
 
 
 def _utterance(utterance) -> dict:

@@ -7,14 +7,19 @@ one. ``--profile`` also takes a path to a YAML file.
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import reprlib
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Optional
 
 import yaml
 
+from .arbitration import ArbitrationSettings
 from .paths import user_config_dir
+from .vad import EndpointSettings
 
 TOP_LEVEL_KEYS = {
     "description": "one line shown by `voicecoach profiles`",
@@ -35,6 +40,55 @@ CAPTURE_MODES = ("two-way", "mic-only")
 
 class ProfileError(Exception):
     """A profile that cannot be used; the message names the file, the key and the fix."""
+
+
+# Values quoted in error messages: a hand-edited file may hold anything, even an
+# alias-built list millions of items long, and a message stays one short line.
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxlist, _QUOTE.maxdict, _QUOTE.maxstring, _QUOTE.maxother = 2, 4, 4, 40, 40
+
+
+def quote(value) -> str:
+    """``repr(value)``, cut short, for an error message."""
+    return _QUOTE.repr(value)
+
+
+def shorten(name, limit: int = 60) -> str:
+    """A name from the file, cut short for an error message."""
+    text = str(name)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def yaml_error_message(path: str, error: Exception) -> str:
+    """One line naming ``path`` and where in it a YAML file could not be read."""
+    if isinstance(error, RecursionError):
+        return f"{path}: nested too deeply to be read (lists or mappings inside each other thousands of times)"
+    if not isinstance(error, yaml.YAMLError):  # PyYAML's constructors let some errors through bare
+        detail = str(error).splitlines()[0] if str(error) else ""
+        return f"{path}: a value cannot be read as YAML ({type(error).__name__}: {detail})"
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is not None:
+        where = f" at line {mark.line + 1}, column {mark.column + 1}"
+    elif getattr(error, "position", None) is not None:  # a ReaderError: a character no YAML may hold
+        where = _line_and_column(path, error.position)
+        problem = str(error).splitlines()[0]
+    else:
+        where = ""
+    tag = re.search(r"constructor for the tag '([^']*)'", problem)
+    if tag:
+        name = tag.group(1).replace("tag:yaml.org,2002:", "!!")
+        return f"{path}: tag {name}{where} is not allowed: the file must be plain data (text, numbers, lists, mappings)"
+    return f"{path}: YAML syntax error{where}: {problem}"
+
+
+def _line_and_column(path: str, position: int) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            before = handle.read(position)
+    except OSError:
+        return f" at character {position + 1}"
+    return f" at line {before.count(chr(10)) + 1}, column {position - before.rfind(chr(10))}"
 
 
 @dataclass
@@ -85,6 +139,8 @@ def find_profile(name_or_path: str) -> str:
     if name_or_path.endswith((".yaml", ".yml")) or os.path.sep in name_or_path:
         if not os.path.exists(name_or_path):
             raise ProfileError(f"profile file {name_or_path} does not exist")
+        if not os.path.isfile(name_or_path):  # a folder, or a pipe or device that may never end
+            raise ProfileError(f"profile {name_or_path} is not a file")
         return name_or_path
     profiles = available_profiles()
     if name_or_path not in profiles:
@@ -102,13 +158,12 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ProfileError(f"{path}: YAML syntax error{where}: {problem}") from None
+    except (yaml.YAMLError, RecursionError) as error:
+        raise ProfileError(yaml_error_message(path, error)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ProfileError(f"{path}: cannot be read ({error})") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as error:  # PyYAML on "!!int text", "2026-13-45"
+        raise ProfileError(yaml_error_message(path, error)) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -116,7 +171,7 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
     unknown = sorted(set(map(str, data)) - set(TOP_LEVEL_KEYS))
     if unknown:
         raise ProfileError(
-            f"{path}: unknown key {unknown[0]!r}; allowed keys are {', '.join(sorted(TOP_LEVEL_KEYS))}"
+            f"{path}: unknown key {quote(unknown[0])}; allowed keys are {', '.join(sorted(TOP_LEVEL_KEYS))}"
         )
     plugins = data.get("plugins") or {}
     if isinstance(plugins, list):
@@ -126,20 +181,19 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
     for plugin_name, settings in plugins.items():
         if settings is not None and not isinstance(settings, dict):
             raise ProfileError(
-                f"{path}: plugins.{plugin_name} must be a mapping of settings (or empty), "
+                f"{path}: plugins.{shorten(plugin_name)} must be a mapping of settings (or empty), "
                 f"not {type(settings).__name__}"
             )
         if known_plugins is not None and plugin_name not in known_plugins:
             raise ProfileError(
-                f"{path}: plugins.{plugin_name} is not an installed plugin; installed: "
+                f"{path}: plugins.{shorten(plugin_name)} is not an installed plugin; installed: "
                 f"{', '.join(sorted(known_plugins))} (see `voicecoach plugins`)"
             )
     capture = data.get("capture", "two-way")
     if capture not in CAPTURE_MODES:
-        raise ProfileError(f"{path}: capture must be one of {', '.join(CAPTURE_MODES)}, not {capture!r}")
-    for key in ("endpointing", "arbitration"):
-        if not isinstance(data.get(key) or {}, dict):
-            raise ProfileError(f"{path}: '{key}' must be a mapping of settings")
+        raise ProfileError(f"{path}: capture must be one of {', '.join(CAPTURE_MODES)}, not {quote(capture)}")
+    for key, allowed in (("endpointing", EndpointSettings), ("arbitration", ArbitrationSettings)):
+        _check_numbers(path, key, data.get(key) or {}, set(allowed.__dataclass_fields__))
     devices = data.get("devices") or {}
     if not isinstance(devices, dict) or set(devices) - {"seller", "prospect"}:
         raise ProfileError(f"{path}: 'devices' takes only 'seller' and 'prospect', each a device name or index")
@@ -165,3 +219,19 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
         redact=data.get("redact", True),
         plugins={str(k): dict(v or {}) for k, v in plugins.items()},
     )
+
+
+def _check_numbers(path: str, key: str, settings, allowed: set[str]) -> None:
+    if not isinstance(settings, dict):
+        raise ProfileError(f"{path}: '{key}' must be a mapping of settings")
+    for name, value in settings.items():
+        if name not in allowed:
+            raise ProfileError(
+                f"{path}: {key}.{shorten(name)} is not a setting; allowed: {', '.join(sorted(allowed))}"
+            )
+        try:
+            number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+        except OverflowError:  # an integer with hundreds of digits
+            number = math.inf
+        if not 0 <= number < math.inf:
+            raise ProfileError(f"{path}: {key}.{shorten(name)} must be a number, 0 or more, not {quote(value)}")

@@ -14,6 +14,7 @@ warning; the coaching goes on.
 
 from __future__ import annotations
 
+import os
 import wave
 from typing import Callable, Optional, Sequence
 
@@ -36,7 +37,9 @@ class AudioRecorder:
         self.pending = {speaker: np.zeros(0, dtype=np.float32) for speaker in self.channels}
         self.failed = False
         try:
-            self.file = wave.open(path, "wb")
+            # Call audio is private: readable by the seller only, like the log.
+            self._raw = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+            self.file = wave.open(self._raw, "wb")
             self.file.setnchannels(len(self.channels))
             self.file.setsampwidth(2)
             self.file.setframerate(SAMPLE_RATE)
@@ -69,6 +72,7 @@ class AudioRecorder:
             self._write(max(len(b) for b in self.pending.values()))
         try:
             self.file.close()
+            self._raw.close()
         except OSError:
             pass
 

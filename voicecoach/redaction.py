@@ -28,8 +28,12 @@ ACCOUNT = "[account number]"
 PHONE = "[phone number]"
 
 _WRITTEN_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# The address ends in a top-level domain, so that in "email me at john dot smith
+# at gmail dot com" the address found is john's, not "me at john dot smith".
+_TOP_LEVEL = r"(?:com|org|net|edu|gov|mil|int|info|biz|name|pro|io|ai|app|dev|tech|online|site|[a-z]{2})"
 _SPOKEN_EMAIL = re.compile(
-    r"\b[a-z0-9]+(?:\s+(?:dot|underscore|dash)\s+[a-z0-9]+)*\s+at\s+[a-z0-9-]+(?:\s+dot\s+[a-z]{2,}){1,3}\b",
+    r"\b[a-z0-9]+(?:\s+(?:dot|underscore|dash)\s+[a-z0-9]+)*\s+at\s+[a-z0-9-]+"
+    rf"(?:\s+dot\s+[a-z0-9-]+){{0,2}}\s+dot\s+{_TOP_LEVEL}\b",
     re.IGNORECASE,
 )
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b")
@@ -39,13 +43,20 @@ _DIGIT_WORDS = {
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
 }
 _SPOKEN_DIGIT = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
-# Digits as words, seven or more in a row (separators allowed): a spoken number.
+# Digits as words, seven or more in a row: a spoken number. Speech recognition puts
+# commas and full stops between digits read out slowly ("Four, one, one, one. One,
+# one, ..."), and people say "double five" and "nine hundred" in phone numbers.
 _SPOKEN_NUMBER = re.compile(
-    rf"\b{_SPOKEN_DIGIT}(?:[\s,-]+(?:double\s+|triple\s+)?{_SPOKEN_DIGIT}){{6,}}\b", re.IGNORECASE
+    rf"\b(?:(?:double|triple)\s+)?{_SPOKEN_DIGIT}"
+    rf"(?:[\s,.-]+(?:(?:double|triple)\s+)?(?:{_SPOKEN_DIGIT}|hundred)){{6,}}\b",
+    re.IGNORECASE,
 )
 # Digits joined by spaces, dots, commas, dashes and brackets: one number as people
-# say it or speech recognition writes it ("5, 5, 5, 8, 6, 7", "4,111,111,111").
-_DIGIT_RUN = re.compile(r"(?<![\w.])\+?\(?\d(?:[\s().,-]{0,3}\d)+(?![\w])")
+# say it or speech recognition writes it ("5, 5, 5, 8, 6, 7", "4,111,111,111"); a
+# spoken "oh" between digits read one by one comes out as "oh", "o" or "or" ("5, 3, or 9").
+_DIGIT_RUN = re.compile(
+    r"(?<![\w.])\+?\(?\d(?:[\s().,-]{0,3}\d|(?<!\d\d)[\s,]+(?:oh|o|or)[\s,]+\d(?!\d))+(?![\w])"
+)
 # "1,500,000" after "$" or before "dollars": an amount, not an account.
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _CURRENCY = "$£€¥"
@@ -75,8 +86,10 @@ def _number_label(match: re.Match, text: str):
 
 def _spoken_digits(words: str) -> str:
     digits, repeat = [], 1
-    for word in re.split(r"[\s,-]+", words.lower()):
-        if word == "double":
+    for word in re.split(r"[\s,.-]+", words.lower()):
+        if word == "hundred":
+            digits.append("00")
+        elif word == "double":
             repeat = 2
         elif word == "triple":
             repeat = 3

@@ -7,14 +7,18 @@ speaking pace, so a plugin author can write a conversation as plain lines.
 
 from __future__ import annotations
 
+import os
 from typing import Iterable, Iterator
 
 import yaml
 
 from .events import MIXED, PROSPECT, SELLER, SpeechActivity, Utterance
+from .profiles import quote, yaml_error_message
 
 WORDS_PER_SECOND = 2.6  # about 155 words a minute, mid-range conversational pace
 GAP_SECONDS = 0.6
+# Times past a day are typing mistakes; replaying one would tick the clock for ever.
+MAX_SECONDS = 24 * 3600
 SPEAKER_NAMES = (SELLER, PROSPECT, MIXED)
 
 
@@ -34,7 +38,7 @@ def lines_to_utterances(lines: Iterable, origin: str = "conversation") -> list[U
         speaker, text = line.get("speaker"), line.get("text")
         if speaker not in SPEAKER_NAMES:
             raise ScriptError(
-                f"{origin}: line {number}: speaker must be one of {', '.join(SPEAKER_NAMES)}, not {speaker!r}"
+                f"{origin}: line {number}: speaker must be one of {', '.join(SPEAKER_NAMES)}, not {quote(speaker)}"
             )
         if not isinstance(text, str) or not text.strip():
             raise ScriptError(f"{origin}: line {number}: text must be a non-empty string")
@@ -45,8 +49,13 @@ def lines_to_utterances(lines: Iterable, origin: str = "conversation") -> list[U
                 if line.get("end") is not None
                 else start + max(0.5, len(text.split()) / WORDS_PER_SECOND)
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ScriptError(f"{origin}: line {number}: start and end must be numbers of seconds") from None
+        if not (0 <= start <= MAX_SECONDS and 0 <= end <= MAX_SECONDS):
+            raise ScriptError(
+                f"{origin}: line {number}: start and end must be seconds from 0 to {MAX_SECONDS} (a day), "
+                f"not {start:g} and {end:g}"
+            )
         if end < start:
             raise ScriptError(f"{origin}: line {number}: end {end} is before start {start}")
         utterances.append(Utterance(speaker=speaker, text=text.strip(), start=start, end=end))
@@ -69,17 +78,19 @@ def utterance_events(utterances: list[Utterance]) -> Iterator[object]:
 
 def load_transcript_file(path: str) -> list[Utterance]:
     """Read a YAML transcript: a list of lines, or a mapping with a ``lines`` list."""
+    if os.path.exists(path) and not os.path.isfile(path):  # a folder, or a pipe that may never end
+        raise ScriptError(f"{path} is not a file")
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
     except FileNotFoundError:
         raise ScriptError(f"{path} does not exist") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScriptError(f"{path}: YAML syntax error{where}: {getattr(error, 'problem', error)}") from None
+    except (yaml.YAMLError, RecursionError) as error:
+        raise ScriptError(yaml_error_message(path, error)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ScriptError(f"{path}: cannot be read ({error})") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as error:  # PyYAML on "!!int text", "2026-13-45"
+        raise ScriptError(yaml_error_message(path, error)) from None
     if isinstance(data, dict):
         data = data.get("lines")
     if not isinstance(data, list) or not data:
