@@ -256,3 +256,47 @@ def test_a_hook_that_raises_is_switched_off_and_the_call_goes_on():
     run_conversation([("seller", "One."), ("seller", "Two.")], extra_plugins=[Broken(), recorder], warnings=warnings)
     assert len(recorder.utterances) == 2
     assert len([w for w in warnings if "boom" in w]) == 1
+
+
+def test_register_sources_a_profile_picks_the_live_source_by_name(transcriber):
+    import numpy as np
+
+    from voicecoach import SELLER, AudioChunk
+    from voicecoach.coach import coach_live
+    from voicecoach.plugins import pm
+    from voicecoach.testing import make_profile
+
+    class Tone:
+        speakers = (SELLER,)
+
+        def __init__(self, **options):
+            self.options = options
+
+        def describe(self):
+            return "a test tone"
+
+        def chunks(self):
+            yield AudioChunk(SELLER, np.zeros(16000, np.float32), 0.0, time.monotonic())
+
+        def stop(self):
+            pass
+
+    made = []
+
+    class Plugin:
+        @hookimpl
+        def register_sources(self, register):
+            register("tone", lambda **options: made.append(Tone(**options)) or made[-1])
+
+    plugin = Plugin()
+    pm.register(plugin, name="tone-source")
+    try:
+        profile = make_profile([])
+        profile.source = "tone"
+        summary = coach_live(profile, transcriber=transcriber, duration=1.0)
+        assert summary.status == "ended" and made[0].options["capture"] == "two-way"
+        profile.source = "no-such-source"
+        with pytest.raises(Exception, match="source 'no-such-source' is not installed"):
+            coach_live(profile, transcriber=transcriber)
+    finally:
+        pm.unregister(plugin)

@@ -125,7 +125,11 @@ def coach_live(
     """
     profile = resolve_profile(profile)
     sources = get_sources()
-    source = sources["devices"](
+    if profile.source not in sources:
+        raise PipelineError(
+            f"{profile.path}: source {profile.source!r} is not installed; installed: {', '.join(sorted(sources))}"
+        )
+    source = sources[profile.source](
         seller=seller_device or profile.devices.get("seller"),
         prospect=prospect_device or profile.devices.get("prospect"),
         capture=profile.capture,

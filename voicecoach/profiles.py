@@ -24,7 +24,7 @@ from .vad import EndpointSettings
 TOP_LEVEL_KEYS = {
     "description": "one line shown by `voicecoach profiles`",
     "capture": "two-way (seller mic + prospect loopback) or mic-only",
-    "source": "the audio source's registered name",
+    "source": "the live audio source's registered name (default devices; a plugin may register others)",
     "transcriber": "the speech engine's registered name",
     "model": "a model folder or name for the transcriber",
     "endpointing": "voice activity settings: min_silence, min_speech, pad, max_utterance",
@@ -97,7 +97,7 @@ class Profile:
     path: str
     description: str = ""
     capture: str = "two-way"
-    source: str = "file"
+    source: str = "devices"
     transcriber: str = "faster-whisper"
     model: Optional[str] = None
     endpointing: dict = field(default_factory=dict)
@@ -208,7 +208,7 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
         path=path,
         description=data.get("description") or "",
         capture=capture,
-        source=data.get("source") or "file",
+        source=data.get("source") or "devices",
         transcriber=data.get("transcriber") or "faster-whisper",
         model=data.get("model"),
         endpointing=dict(data.get("endpointing") or {}),
