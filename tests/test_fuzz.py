@@ -354,13 +354,13 @@ def test_a_profile_that_is_a_pipe_is_refused_without_waiting(tmp_path):
 # The playbook loader is plugins/objections/playbook.py; these two are reported to its owner.
 
 
-@pytest.mark.xfail(strict=True, reason="the playbook loader's YAML reader error is two lines (reported)")
+
 def test_a_playbook_with_a_control_character_is_refused_in_one_line(tmp_path):
     playbook = write(tmp_path, "objections.yaml", "objections:\n  price: {label: x\x00}\n")
     refused(check_playbook, playbook, "objections.yaml")
 
 
-@pytest.mark.xfail(strict=True, reason="the playbook loader lets PyYAML's ValueError through (reported)")
+
 def test_a_playbook_with_a_value_yaml_cannot_construct_is_refused_in_one_line(tmp_path):
     refused(check_playbook, write(tmp_path, "objections.yaml", "objections:\n  price: {label: !!int text}\n"),
             "objections.yaml")

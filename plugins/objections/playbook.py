@@ -82,6 +82,10 @@ def load_playbook(
 
 
 def _read_yaml(path: str):
+    if not path.lower().endswith((".yaml", ".yml")):
+        raise PlaybookError(f"playbook {path} must be a .yaml or .yml file")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise PlaybookError(f"playbook {path} is not a file")  # a folder or a pipe would hang or fail
     try:
         with open(path, encoding="utf-8") as handle:
             return yaml.load(handle, Loader=SAFE_LOADER)
@@ -90,7 +94,12 @@ def _read_yaml(path: str):
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PlaybookError(f"{path}: YAML syntax error{where}: {getattr(error, 'problem', error)}") from None
+        problem = " ".join(str(getattr(error, "problem", None) or error).split())
+        raise PlaybookError(f"{path}: YAML syntax error{where}: {problem}") from None
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as error:
+        # PyYAML lets some constructor errors through ("!!int text").
+        detail = " ".join(str(error).split())[:120]
+        raise PlaybookError(f"{path}: a value cannot be read ({type(error).__name__}: {detail})") from None
     except (OSError, UnicodeDecodeError) as error:
         raise PlaybookError(f"{path}: cannot be read ({error})") from None
 
