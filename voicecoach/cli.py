@@ -21,6 +21,7 @@ from .coach import NoSpeechError, coach_live, coach_recording, coach_transcript,
 from .consent import ConsentError, require_consent
 from .devices import list_devices
 from .analyze import analyze_command
+from .bench import bench_command
 from .doctor import doctor_command
 from .evaluation import eval_command
 from .history import export_session, forget, parse_date, search, sessions_to_forget
@@ -356,6 +357,7 @@ def build_cli() -> click.Group:
 
     cli.add_command(doctor_command)
     cli.add_command(eval_command)
+    cli.add_command(bench_command)
     cli.add_command(sync_command)
     cli.add_command(analyze_command)
     pm.hook.register_commands(cli=cli)
