@@ -41,8 +41,17 @@ def pulse_server():
 
 
 @pytest.fixture(scope="session")
-def transcriber():
-    """One embedded tiny.en model for the whole run: loading it is the slow part."""
+def engine():
+    """One embedded tiny.en model for the whole run (loading it is the slow part),
+    decoding as faster-whisper does: 30 s windows, greedy."""
     from voicecoach.default_plugins.faster_whisper_transcriber import FasterWhisperTranscriber
 
     return FasterWhisperTranscriber()
+
+
+@pytest.fixture(scope="session")
+def transcriber(engine):
+    """The same model as `voicecoach run` uses it: the 10 s encoder window for short utterances."""
+    from voicecoach.transcription import EncoderWindowTranscriber
+
+    return EncoderWindowTranscriber(engine)

@@ -187,7 +187,7 @@ def test_the_eval_command_reports_a_missing_corpus(tmp_path):
 @pytest.mark.slow
 def test_audio_mode_scores_what_speech_recognition_heard(transcriber):
     items = [
-        LabelledUtterance("Honestly, that is way too expensive for us.", frozenset({"price"})),
+        LabelledUtterance("That is just too expensive for us right now.", frozenset({"price"})),
         LabelledUtterance("We have two offices in Ohio.", frozenset()),
         LabelledUtterance("I need to talk to my wife first.", frozenset({"consult"})),
     ]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from voicecoach.synth import ScriptLine, synthesize_call
-from voicecoach.transcription import Transcription, is_hallucination
+from voicecoach.transcription import EncoderWindowTranscriber, Transcription, ends_in_a_loop, is_hallucination
 
 
 @pytest.mark.parametrize("text", [
@@ -46,3 +46,96 @@ def test_the_embedded_model_on_noise_and_silence_yields_no_lines(transcriber):
     speech = synthesize_call([ScriptLine("seller", "Thanks for joining me today, how is the team?")]).seller
     heard = transcriber.transcribe(speech)
     assert "joining" in heard.text.lower() and not is_hallucination(heard, len(speech) / 16000)
+
+
+def speech(*texts: str, speaker: str = "prospect", pause: float = 0.5) -> np.ndarray:
+    """One speaker saying ``texts`` one after the other, as the endpointer cuts it (a little
+    quiet-room noise, 0.2 s of it before and after the words)."""
+    call = synthesize_call(
+        [ScriptLine(speaker, text, pause_before=0.2 if i == 0 else pause) for i, text in enumerate(texts)],
+        tail=0.2, noise=0.001,
+    )
+    return call.prospect if speaker == "prospect" else call.seller
+
+
+def words(text: str) -> set[str]:
+    return set("".join(c if c.isalnum() or c.isspace() else " " for c in text.lower()).split())
+
+
+@pytest.fixture
+def calls_to_the_engine(engine, monkeypatch):
+    """How many clips the short window handed to the engine's own 30 s decoding."""
+    handed = []
+    decode = engine.transcribe
+    monkeypatch.setattr(engine, "transcribe", lambda samples: handed.append(len(samples)) or decode(samples))
+    return handed
+
+
+@pytest.mark.slow
+def test_a_short_utterance_is_heard_through_the_10_s_window(engine, calls_to_the_engine):
+    windowed = EncoderWindowTranscriber(engine, 10)
+    samples = speech("That sounds too expensive for us right now, to be honest.")
+    assert windowed.fits(samples)
+    heard = windowed.transcribe(samples)
+    assert {"expensive", "right", "now", "honest"} <= words(heard.text), heard.text
+    assert not is_hallucination(heard, len(samples) / 16000)
+    assert heard.confidence is not None and heard.confidence > -1.0
+    assert calls_to_the_engine == []
+
+
+@pytest.mark.slow
+def test_an_utterance_longer_than_the_window_is_decoded_whole_by_the_engine(engine, calls_to_the_engine):
+    windowed = EncoderWindowTranscriber(engine, 10)
+    samples = speech(
+        "We have been running the shop with spreadsheets for about six years now.",
+        "My brother keeps the books and he does not like change at all.",
+        "What I really need is something simple that he can use on his phone.",
+        pause=0.4,
+    )
+    assert 11 < len(samples) / 16000 < 14
+    heard = windowed.transcribe(samples)
+    assert calls_to_the_engine == [len(samples)]
+    # Words from the first and the last sentence: nothing past 10 s was cut off.
+    assert {"shop", "years", "brother", "phone"} <= words(heard.text), heard.text
+    assert not is_hallucination(heard, len(samples) / 16000)
+
+
+@pytest.mark.slow
+def test_short_clips_do_not_loop_and_silence_stays_silent(engine):
+    windowed = EncoderWindowTranscriber(engine, 10)
+    rng = np.random.default_rng(3)
+    for samples in (
+        speech("Mm-hm."),
+        speech("Right.", speaker="seller"),
+        speech("Okay, so how much is it per month for a team of five?"),
+        speech("I see.", "Go on.", pause=0.3),
+    ):
+        heard = windowed.transcribe(samples)
+        assert heard.text.strip() and not is_hallucination(heard, len(samples) / 16000), heard.text
+        assert len(heard.text.split()) <= 15, heard.text  # no phrase repeated to the end of the window
+    for samples in (np.zeros(16000, np.float32), (rng.standard_normal(16000 * 2) * 0.01).astype(np.float32)):
+        heard = windowed.transcribe(samples)
+        assert not heard.text.strip() or is_hallucination(heard, len(samples) / 16000), heard.text
+
+
+@pytest.mark.slow
+def test_a_30_s_window_is_the_engine_unchanged(engine, calls_to_the_engine):
+    windowed = EncoderWindowTranscriber(engine, 30)
+    samples = speech("Thanks for joining me today, how is the team?", speaker="seller")
+    assert not windowed.fits(samples)
+    assert windowed.transcribe(samples).text == engine.transcribe(samples).text
+    assert windowed.description == engine.description
+
+
+@pytest.mark.parametrize("seconds", [5, 9.9, 31])
+def test_windows_whisper_breaks_on_are_refused(seconds):
+    stub = type("Engine", (), {"description": "stub"})()
+    with pytest.raises(ValueError, match="10 to 30 seconds"):
+        EncoderWindowTranscriber(stub, seconds)
+
+
+def test_a_unit_said_over_and_over_at_the_end_is_a_loop():
+    assert ends_in_a_loop([32, 12, 40, 12, 40, 12, 40, 12, 40])  # "A-I-I-I-I"
+    assert ends_in_a_loop([7] * 6)
+    assert not ends_in_a_loop([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    assert not ends_in_a_loop([5, 5, 5])  # "no, no, no" is speech

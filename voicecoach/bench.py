@@ -61,6 +61,7 @@ from .events import PROSPECT, SELLER
 from .hookspecs import hookimpl
 from .profiles import Profile
 from .report import percentile
+from .transcription import MIN_ENCODER_WINDOW, WHISPER_WINDOW, EncoderWindowTranscriber
 
 # -- the calls ------------------------------------------------------------------
 
@@ -730,49 +731,9 @@ def bench_profile(endpointing: dict, name: str = "bench") -> Profile:
 @dataclass
 class Configuration:
     endpointing: dict
-    # Experiment: decode utterances with Whisper's encoder fed this many seconds (see
-    # ShortContextTranscriber); None: the transcriber as it is.
-    audio_ctx: Optional[float] = None
-
-
-class ShortContextTranscriber:
-    """The embedded engine with Whisper's encoder fed ``seconds`` of audio instead of the
-    30 s it is padded to (whisper.cpp's ``audio_ctx``), for utterances that fit; longer
-    ones go to the engine unchanged. An experiment, to measure a proposed change to the
-    transcriber: it shares the engine's model object and lock, greedy, English, no
-    timestamps, and reports confidence and no-speech probability as the engine does."""
-
-    def __init__(self, engine, seconds: float = 10.0):
-        from faster_whisper.tokenizer import Tokenizer
-
-        self.engine, self.seconds = engine, seconds
-        self.description = f"{engine.description}, audio_ctx {seconds:g} s"
-        self._model = engine._model
-        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
-                                    task="transcribe", language="en")
-        self._prompt = self._model.get_prompt(self._tokenizer, [], without_timestamps=True)
-
-    def warm_up(self) -> None:
-        self.transcribe(np.zeros(SAMPLE_RATE // 2, dtype=np.float32))
-
-    def transcribe(self, samples: np.ndarray):
-        from .transcription import Transcription
-
-        if len(samples) / SAMPLE_RATE > self.seconds - 0.5:
-            return self.engine.transcribe(samples)
-        frames = round(self.seconds * 100)  # 10 ms per feature frame
-        features = self._model.feature_extractor(samples)[:, :frames]
-        features = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
-        with self.engine._lock:
-            encoded = self._model.encode(features)
-            [result] = self._model.model.generate(
-                encoded, [self._prompt], beam_size=1, max_length=224, return_scores=True,
-                return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
-            )
-        tokens = [token for token in result.sequences_ids[0] if token < self._tokenizer.eot]
-        text = self._tokenizer.decode(tokens).strip()
-        confidence = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else None
-        return Transcription(text=text, confidence=confidence, no_speech_probability=result.no_speech_prob)
+    # Whisper's encoder window for utterances that fit (EncoderWindowTranscriber);
+    # None: the coach's default.
+    encoder_window: Optional[float] = None
 
 
 @dataclass
@@ -1235,22 +1196,30 @@ class Bench:
         self.model_name = model
         self.cores = os.cpu_count() or 1
         self.results: dict = {"machine": machine(), "load_before": load_average(), "argv": sys.argv[1:]}
-        self.engine = None
+        self.engine = None  # the coach's engine: faster-whisper with the default encoder window
 
     def load_model(self):
-        from .default_plugins.faster_whisper_transcriber import FasterWhisperTranscriber
+        from .default_plugins.faster_whisper_transcriber import faster_whisper
 
         started = time.monotonic()
-        self.engine = FasterWhisperTranscriber(model=self.model_name)
+        self.engine = faster_whisper(model=self.model_name)
         loaded = time.monotonic()
         self.engine.warm_up()
         self.results["model"] = {"description": self.engine.description, "load_s": loaded - started,
                                  "warm_up_s": time.monotonic() - loaded}
 
+    def engine_with_window(self, seconds: Optional[float]):
+        """The coach's engine with Whisper's encoder fed ``seconds`` (None: the default)."""
+        if seconds is None or seconds == self.engine.encoder_window:
+            return self.engine
+        engine = EncoderWindowTranscriber(self.engine.engine, seconds)
+        engine.warm_up()
+        return engine
+
     @property
     def whisper(self):
         """The faster-whisper model object the coach uses: the baselines decode with it too."""
-        return self.engine._model
+        return self.engine.engine._model
 
     def header(self, calls: list[PreparedCall], live: bool):
         m = self.results["machine"]
@@ -1274,10 +1243,7 @@ class Bench:
                   f"{'transcript p50':>14} {'p95':>5} {'max':>5} | {'objection p50':>13} {'p95':>5} {'max':>5} "
                   f"{'found':>5} {'false':>5} | load average")
         for name, configuration in configurations.items():
-            engine = self.engine
-            if configuration.audio_ctx:
-                engine = ShortContextTranscriber(self.engine, configuration.audio_ctx)
-                engine.warm_up()
+            engine = self.engine_with_window(configuration.encoder_window)
             runs = [run_coach(call, engine, configuration.endpointing, server=server, warn=self.warn)
                     for call in calls]
             result = ConfigResult(name, configuration.endpointing, runs)
@@ -1437,15 +1403,17 @@ def _start_audio_server():
               "and last 10 minutes (60 for the drift target; 0: off).")
 @click.option("--offline-minutes", type=float, default=10, show_default=True,
               help="Length of the call for offline throughput (0: skip).")
-@click.option("--audio-ctx", type=float, help="Experiment: also run the default configuration with Whisper's "
-              "encoder fed this many seconds instead of 30 for utterances that fit (e.g. 10).")
+@click.option("--encoder-window", "--audio-ctx", "encoder_window", type=float,
+              help="Also run the default configuration with Whisper's encoder fed this many seconds (10 to 30) "
+              "for utterances that fit, instead of the coach's default 10 (30: every clip padded to 30 s, as "
+              "faster-whisper does).")
 @click.option("--no-baselines", is_flag=True, help="Skip the simulated baselines.")
 @click.option("--startup-runs", type=int, default=3, show_default=True, help="How many times to time start-up.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also save every figure as JSON.")
 @click.option("--keep", type=click.Path(file_okay=False), help="Keep the synthesized calls here (stereo WAV, "
               "and each line's text and true start and end as JSON).")
 @click.option("--model", help="faster-whisper model folder or installed name (default: embedded tiny.en).")
-def bench_command(quick, config_names, sweep, live, long_minutes, offline_minutes, audio_ctx, no_baselines,
+def bench_command(quick, config_names, sweep, live, long_minutes, offline_minutes, encoder_window, no_baselines,
                   startup_runs, json_path, keep, model):
     """Measure latency, accuracy and cost on synthesized calls, against the usual approaches.
 
@@ -1467,8 +1435,11 @@ def bench_command(quick, config_names, sweep, live, long_minutes, offline_minute
     if sweep:
         for silence in SWEEP_SILENCES:
             configurations[f"min_silence {silence:g} s"] = Configuration({"min_silence": silence})
-    if audio_ctx:
-        configurations[f"audio_ctx {audio_ctx:g} s (proposed)"] = Configuration({}, audio_ctx)
+    if encoder_window:
+        if not MIN_ENCODER_WINDOW <= encoder_window <= WHISPER_WINDOW:
+            raise click.BadParameter(f"must be {MIN_ENCODER_WINDOW:g} to {WHISPER_WINDOW:g} seconds",
+                                     param_hint="--encoder-window")
+        configurations[f"encoder window {encoder_window:g} s"] = Configuration({}, encoder_window)
     bench = Bench(warn=lambda message: click.echo(f"voicecoach bench: warning: {message}", err=True), model=model)
     folder = keep or tempfile.mkdtemp(prefix="voicecoach-bench-")
     os.makedirs(folder, exist_ok=True)

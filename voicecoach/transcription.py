@@ -1,4 +1,5 @@
-"""Speech to text: the interface engines implement, and filtering of what they invent.
+"""Speech to text: the interface engines implement, the short encoder window that
+makes Whisper's decodes cheap, and filtering of what engines invent.
 
 Whisper-family models hallucinate on silence and noise ("Thank you for
 watching", a phrase looping). Those never become transcript lines.
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from typing import Optional, Protocol
 
 import numpy as np
+
+from .audio import SAMPLE_RATE
 
 
 class ModelError(Exception):
@@ -40,6 +43,89 @@ class Transcriber(Protocol):
         """Pay one-off costs (first decode) before audio arrives."""
 
 
+# Whisper's encoder always sees 30 s of audio: faster-whisper pads every clip to it.
+WHISPER_WINDOW = 30.0
+# Decoding an utterance with the encoder fed 10 s (whisper.cpp's ``audio_ctx``) costs
+# a third of 30 s for +0.6 to 1.2 WER points; shorter windows make tiny.en loop
+# (BENCHMARKS.md, "What one decode costs").
+DEFAULT_ENCODER_WINDOW = 10.0
+MIN_ENCODER_WINDOW = 10.0
+# An utterance takes the short window only if this much of it is left silent.
+WINDOW_MARGIN = 0.5
+FRAMES_PER_SECOND = 100  # one log-mel frame every 10 ms
+MAX_TOKENS = 224  # Whisper's own cap on one window's text
+# Once a decode costs a third, beam search pays: -1.2 WER points for +25 % decode time
+# (BENCHMARKS.md). Utterances longer than the window keep the engine's greedy decoding.
+SHORT_BEAM_SIZE = 5
+# Fast speech is about 4 words, 5 tokens, a second: the cap leaves room for more
+# than twice that, and stops a loop long before Whisper's own cap would.
+TOKENS_PER_SECOND = 16
+LOOP_ALLOWANCE = 24
+
+
+class EncoderWindowTranscriber:
+    """The faster-whisper engine with Whisper's encoder fed ``encoder_window`` seconds
+    of audio instead of 30 for utterances that fit (beam search, English, no timestamps);
+    longer utterances, and every one when the window is 30 s, go to the engine as they
+    are. Confidence and no-speech probability are reported as the engine reports them,
+    so the same filters apply. ``engine`` is the built-in ``FasterWhisperTranscriber``
+    (its model object and the lock that serialises decodes on it)."""
+
+    def __init__(self, engine, encoder_window: float = DEFAULT_ENCODER_WINDOW, beam_size: int = SHORT_BEAM_SIZE):
+        if not MIN_ENCODER_WINDOW <= encoder_window <= WHISPER_WINDOW:
+            raise ValueError(
+                f"encoder window must be {MIN_ENCODER_WINDOW:g} to {WHISPER_WINDOW:g} seconds, not "
+                f"{encoder_window:g}: shorter windows make Whisper repeat itself"
+            )
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.engine = engine
+        # The model folder, for `voicecoach doctor`.
+        self.model_path = getattr(engine, "model_path", None)
+        self.encoder_window = encoder_window
+        self.beam_size = beam_size
+        self.shortens = encoder_window < WHISPER_WINDOW
+        self.description = engine.description + (f", encoder window {encoder_window:g} s" if self.shortens else "")
+        self._model = engine._model
+        self._tokenizer = Tokenizer(
+            self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe", language="en"
+        )
+        self._prompt = self._model.get_prompt(self._tokenizer, [], without_timestamps=True)
+        self._frames = round(encoder_window * FRAMES_PER_SECOND)
+
+    def warm_up(self) -> None:
+        self.engine.warm_up()
+        if self.shortens:
+            self.transcribe(np.zeros(SAMPLE_RATE // 2, dtype=np.float32))
+
+    def fits(self, samples: np.ndarray) -> bool:
+        """Whether ``samples`` are decoded with the short window."""
+        return self.shortens and len(samples) <= (self.encoder_window - WINDOW_MARGIN) * SAMPLE_RATE
+
+    def transcribe(self, samples: np.ndarray) -> Transcription:
+        if not self.fits(samples):
+            return self.engine.transcribe(samples)
+        features = self._model.feature_extractor(samples)[:, : self._frames]
+        features = np.pad(features, ((0, 0), (0, self._frames - features.shape[1])))
+        # Room for fast speech, not for a loop: a looping decode stops early.
+        most_tokens = min(MAX_TOKENS, LOOP_ALLOWANCE + round(TOKENS_PER_SECOND * len(samples) / SAMPLE_RATE))
+        with self.engine._lock:
+            encoded = self._model.encode(features)
+            [result] = self._model.model.generate(
+                encoded, [self._prompt], beam_size=self.beam_size, max_length=len(self._prompt) + most_tokens,
+                return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
+            )
+        tokens = [token for token in result.sequences_ids[0] if token < self._tokenizer.eot]
+        text = self._tokenizer.decode(tokens).strip()
+        if ends_in_a_loop(tokens) or is_repetition(text):
+            # Stuck repeating itself ("A-I-I-I-..."): the engine's 30 s decode, with its
+            # fallback to sampling at higher temperatures, usually hears the words.
+            return self.engine.transcribe(samples)
+        # faster-whisper's average log probability: the end-of-text token counts too.
+        confidence = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else None
+        return Transcription(text=text, confidence=confidence, no_speech_probability=result.no_speech_prob)
+
+
 # Phrases Whisper produces from silence or music, learned from subtitle data.
 HALLUCINATED_PHRASES = (
     "thank you for watching",
@@ -57,8 +143,28 @@ HALLUCINATED_PHRASES = (
 )
 
 
+# What Whisper says most often to noise or silence, when it says something short.
+SILENCE_WORDS = ("thank you", "thanks", "you", "bye", "thank you very much", "thank you so much")
+
+
 def clean_transcript(text: str) -> str:
     return " ".join(text.replace("\u266a", " ").split())
+
+
+def is_repetition(text: str) -> bool:
+    """A phrase looping: text that compresses too well (Whisper's own test)."""
+    encoded = text.encode()
+    return len(encoded) > 40 and len(encoded) / len(zlib.compress(encoded)) > 2.4
+
+
+def ends_in_a_loop(tokens: list[int], times: int = 4, longest_unit: int = 8) -> bool:
+    """The last tokens are one short unit over and over ("A-I-I-I-I-I-I-I"): a decoding
+    loop, too short yet for :func:`is_repetition` to see."""
+    for unit in range(1, longest_unit + 1):
+        tail = tokens[-unit * times :]
+        if len(tail) == unit * times and tail == tail[:unit] * times:
+            return True
+    return False
 
 
 def is_hallucination(result: Transcription, duration: float) -> bool:
@@ -81,9 +187,16 @@ def is_hallucination(result: Transcription, duration: float) -> bool:
         and result.confidence < -1.0
     ):
         return True
-    encoded = text.encode()
-    if len(encoded) > 40 and len(encoded) / len(zlib.compress(encoded)) > 2.4:
-        return True  # a repetition loop
+    # "Thank you." from noise: the model itself thought it was probably not speech.
+    # (Said for real, it comes with a low no-speech probability.)
+    if (
+        result.no_speech_probability is not None
+        and result.no_speech_probability > 0.5
+        and " ".join(re.findall(r"[a-z']+", text)) in SILENCE_WORDS
+    ):
+        return True
+    if is_repetition(text):
+        return True
     # Nobody says 30 words in a one-second blip.
     if duration > 0 and len(text.split()) > max(8, duration * 7):
         return True
