@@ -12,6 +12,7 @@ Profile settings (``plugins: objections:``)::
       shipping:
         label: Shipping
         triggers: ["(shipping|delivery) (is|takes) (to|so) (long|slow)"]
+        examples: ["How long until it actually gets here?"]   # matched by meaning
         responses: ["Understood. When do you need it by? Then offer express."]
         follow_up: What date would work?
 """
@@ -21,6 +22,8 @@ from __future__ import annotations
 from voicecoach import hookimpl
 
 from .coach import ObjectionCoach
+from .encoder import EncoderUnavailable, shared_model
+from .meaning import MeaningClassifier
 from .playbook import PlaybookError, load_playbook, resolve_path
 
 DEFAULTS = {
@@ -39,6 +42,17 @@ DEFAULTS = {
     "turn_gap_seconds": 1.0,
     # Seller utterances with fewer words are backchannels ("mm-hm", "right"), not answers.
     "min_answer_words": 3,
+    # Recognise objections by meaning when no trigger phrase matches (meaning.py).
+    "by_meaning": True,
+    # How sure the objection model must be. Chosen on the corpus's `tune` split (the
+    # dev set: the model never saw it; the test splits are `heldout` and `fresh`): the
+    # lowest threshold that kept false prompts on its hard negatives, triggers and
+    # model together, under 5 % (3.8 %; 0.95 gave 8.2 %). Lower it to hear more
+    # objections worded in new ways, at the price of more false prompts (README).
+    "meaning_threshold": 0.99,
+    # How close (cosine similarity) an utterance must come to one of a user's own
+    # `examples:` to raise that objection; 0.75 is a paraphrase, 0.5 the same topic.
+    "example_similarity": 0.75,
 }
 
 
@@ -58,7 +72,30 @@ def session_started(session):
         inline_origin=profile_path,
         inline_key="plugins.objections.objections",
     )
-    return ObjectionCoach(playbook, max_gap, turn_gap, min_answer_words)
+    meaning = _meaning_classifier(settings, playbook, profile_path) if settings["by_meaning"] else None
+    return ObjectionCoach(playbook, max_gap, turn_gap, min_answer_words, meaning)
+
+
+def _meaning_classifier(settings, playbook, profile_path: str) -> MeaningClassifier:
+    threshold = _fraction(settings["meaning_threshold"], profile_path, "meaning_threshold")
+    similarity = _fraction(settings["example_similarity"], profile_path, "example_similarity")
+    try:
+        model = shared_model()
+    except EncoderUnavailable as error:
+        raise ValueError(f"objections: {error}, or set plugins.objections.by_meaning: false") from None
+    return MeaningClassifier(
+        model,
+        threshold,
+        user_examples=[(objection.category, text) for objection in playbook for text in objection.examples],
+        user_similarity=similarity,
+        categories={objection.category for objection in playbook},
+    )
+
+
+def _fraction(value, profile_path: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ValueError(f"{profile_path}: plugins.objections.{name} must be a number between 0 and 1")
+    return float(value)
 
 
 def _whole_number(value, profile_path: str, name: str) -> int:

@@ -6,9 +6,28 @@ from dataclasses import dataclass
 
 from voicecoach import HIGH, MIXED, PROSPECT, SELLER, Observation, Prompt, Utterance, hookimpl
 
-from .matcher import find
-from .normalise import normalise
+from .matcher import denied, find
+from .meaning import MeaningClassifier
+from .normalise import NEGATORS, normalise, stem
 from .playbook import Objection
+
+# "Price isn't an issue", "money's not really a problem": the prospect says outright
+# there is no objection. The model reads such sentences by their topic; these words
+# after a negation overrule it.
+NO_PROBLEM_WORDS = frozenset(
+    stem(word) for word in ("problem", "issue", "concern", "worry", "worries", "dealbreaker", "obstacle", "hurdle")
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Why an objection was spotted: the words heard, and the trigger or example they fit."""
+
+    objection: Objection
+    heard: str
+    # The trigger phrase that matched, or the example sentence the meaning was closest to.
+    because: str
+    by_meaning: bool = False
 
 
 @dataclass
@@ -23,8 +42,17 @@ class OpenObjection:
 
 
 class ObjectionCoach:
-    def __init__(self, playbook: list[Objection], max_gap: int, turn_gap_seconds: float, min_answer_words: int):
+    def __init__(
+        self,
+        playbook: list[Objection],
+        max_gap: int,
+        turn_gap_seconds: float,
+        min_answer_words: int,
+        meaning: MeaningClassifier | None = None,
+    ):
         self.playbook = playbook
+        self.by_category = {objection.category: objection for objection in playbook}
+        self.meaning = meaning
         self.max_gap = max_gap
         self.turn_gap_seconds = turn_gap_seconds
         self.min_answer_words = min_answer_words
@@ -39,10 +67,12 @@ class ObjectionCoach:
         if utterance.speaker not in (PROSPECT, MIXED):
             return None
         prompts = []
-        for objection, match in self._matches(utterance):
-            if (utterance.id, objection.category) not in self.prompted_early:
-                self.prompted_early.add((utterance.id, objection.category))
-                prompts.append(self._prompt(objection, utterance, match))
+        # A sentence half said can mean anything: only trigger phrases prompt early.
+        for detection in self._detections(utterance, meaning=False):
+            category = detection.objection.category
+            if (utterance.id, category) not in self.prompted_early:
+                self.prompted_early.add((utterance.id, category))
+                prompts.append(self._prompt(detection, utterance))
         return prompts or None
 
     @hookimpl
@@ -63,24 +93,39 @@ class ObjectionCoach:
         self.open = []
         return unanswered or None
 
-    def _matches(self, utterance: Utterance):
+    def _detections(self, utterance: Utterance, meaning: bool = True) -> list[Detection]:
         tokens = normalise(utterance.text)
+        found = []
         for objection in self.playbook:
             match = find(objection.triggers, tokens, self.max_gap)
             if match is None or find(objection.unless, tokens, self.max_gap) is not None:
                 continue
-            # The prospect is still in the turn that raised it: the same objection, said again.
-            if any(item.objection.category == objection.category for item in self.open):
-                continue
-            yield objection, match
+            found.append(Detection(objection, match.heard, match.pattern.source))
+        if not found and meaning and self.meaning is not None and tokens.words:
+            guess = self.meaning.guess(utterance.text)
+            if guess is not None and guess.category in self.by_category:
+                objection = self.by_category[guess.category]
+                # The words say outright it is not that objection ("not too expensive",
+                # or a phrase the playbook says cancels it): they overrule the model.
+                if (
+                    find(objection.unless, tokens, self.max_gap) is None
+                    and not denied(objection.triggers, tokens, self.max_gap)
+                    and not _says_no_problem(tokens.words)
+                ):
+                    because = f'like "{guess.like}"' if guess.like else f"meaning, {guess.confidence:.0%} sure"
+                    found.append(Detection(objection, utterance.text, because, by_meaning=True))
+        # The prospect is still in the turn that raised it: the same objection, said again.
+        open_categories = {item.objection.category for item in self.open}
+        return [detection for detection in found if detection.objection.category not in open_categories]
 
     def _spot(self, utterance: Utterance) -> list:
         found = []
-        for objection, match in self._matches(utterance):
+        for detection in self._detections(utterance):
+            objection = detection.objection
             if (utterance.id, objection.category) in self.prompted_early:
                 self.prompted_early.discard((utterance.id, objection.category))
             else:
-                found.append(self._prompt(objection, utterance, match))
+                found.append(self._prompt(detection, utterance))
             found.append(
                 Observation(
                     kind="objection",
@@ -88,8 +133,9 @@ class ObjectionCoach:
                     data={
                         "utterance_id": utterance.id,
                         "text": utterance.text,
-                        "matched": match.heard,
-                        "trigger": match.pattern.source,
+                        "matched": detection.heard,
+                        "trigger": detection.because,
+                        "by_meaning": detection.by_meaning,
                     },
                 )
             )
@@ -98,7 +144,8 @@ class ObjectionCoach:
                 self.open.append(OpenObjection(objection, utterance))
         return found
 
-    def _prompt(self, objection: Objection, utterance: Utterance, match) -> Prompt:
+    def _prompt(self, detection: Detection, utterance: Utterance) -> Prompt:
+        objection = detection.objection
         detail = list(objection.responses)
         if objection.follow_up:
             detail.append(f"Ask: {objection.follow_up}")
@@ -110,8 +157,9 @@ class ObjectionCoach:
             key=str(utterance.id),
             data={
                 "category": objection.category,
-                "matched": match.heard,
-                "trigger": match.pattern.source,
+                "matched": detection.heard,
+                "trigger": detection.because,
+                "by_meaning": detection.by_meaning,
                 # The log's reader joins prompts to answered/unanswered observations on it.
                 "utterance_id": utterance.id,
             },
@@ -168,3 +216,11 @@ class ObjectionCoach:
                 "next_utterance_id": next_utterance.id if next_utterance else None,
             },
         )
+
+
+def _says_no_problem(words: list[str]) -> bool:
+    """A negation followed within three words by "problem", "issue"...: "not an issue"."""
+    return any(
+        word in NEGATORS and any(later in NO_PROBLEM_WORDS for later in words[index + 1 : index + 4])
+        for index, word in enumerate(words)
+    )

@@ -175,6 +175,20 @@ def find(patterns: list[Pattern], tokens: Tokens, max_gap: int = 2) -> Optional[
     return None
 
 
+def denied(patterns: list[Pattern], tokens: Tokens, max_gap: int = 2) -> bool:
+    """Whether one of ``patterns`` is said only to be negated: "I don't think it's too expensive"."""
+    present = set(tokens.words)
+    for pattern in patterns:
+        if pattern.negated or not all(starts & present for starts in pattern.required):
+            continue
+        for start in range(len(tokens)):
+            if _match_slots(pattern.slots, 0, tokens, start, max_gap, None) is not None and _negated_before(
+                pattern, tokens, start
+            ):
+                return True
+    return False
+
+
 def _match_slots(slots, index, tokens, position, max_gap, previous) -> Optional[int]:
     """Where a match of ``slots[index:]`` from ``position`` ends; None if there is none.
 

@@ -18,10 +18,13 @@ import yaml
 
 from .matcher import Pattern, PatternError, compile_pattern
 
-REQUIRED_FIELDS = ("label", "triggers", "responses")
+REQUIRED_FIELDS = ("label", "responses")
+# A category needs at least one way to be recognised.
+RECOGNISED_BY = ("triggers", "examples")
 FIELDS = {
     "label": "a short name shown on the prompt",
     "triggers": "phrases that raise it",
+    "examples": "whole sentences a prospect might say that raise it, matched by meaning",
     "unless": "phrases that mean it was not raised after all",
     "responses": "what to say back",
     "follow_up": "a question to ask next",
@@ -44,6 +47,7 @@ class Objection:
     responses: list[str]
     follow_up: Optional[str] = None
     unless: list[Pattern] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
 
 
 def shipped_playbook_path() -> str:
@@ -123,7 +127,8 @@ def _check_source(origin: str, key: str, data) -> tuple[dict, dict]:
     for category, fields in objections.items():
         if not isinstance(fields, dict):
             raise PlaybookError(
-                f"{origin}: {key}.{category} must be a mapping with {', '.join(REQUIRED_FIELDS)} and follow_up"
+                f"{origin}: {key}.{category} must be a mapping with {', '.join(REQUIRED_FIELDS)}, "
+                f"{' or '.join(RECOGNISED_BY)}, and follow_up"
             )
     return {str(name): list(entries) for name, entries in words.items()}, {
         str(category): fields for category, fields in objections.items()
@@ -167,15 +172,18 @@ def _compile_cached(phrase: str, words_key: tuple) -> Pattern:
 
 def _objection(where: str, category: str, fields: dict) -> Objection:
     missing = [name for name in REQUIRED_FIELDS if name not in fields]
+    if not any(name in fields for name in RECOGNISED_BY):
+        missing.append(" or ".join(RECOGNISED_BY))
     if missing:
         raise PlaybookError(f"{where} is missing {', '.join(missing)}")
     return Objection(
         category=category,
         label=fields["label"],
-        triggers=fields["triggers"],
+        triggers=fields.get("triggers", []),
         responses=fields["responses"],
         follow_up=fields.get("follow_up"),
         unless=fields.get("unless", []),
+        examples=fields.get("examples", []),
     )
 
 

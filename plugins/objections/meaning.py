@@ -1,0 +1,76 @@
+"""Objections recognised by what the prospect means, not only by the words they chose.
+
+Trigger phrases catch the wording someone thought of; people find other words
+("we're tapped out this month", "who's to say you won't vanish with my money").
+The objection model (``encoder.py``) was trained on a few hundred labelled
+prospect sentences per category, and on as many that raise no objection but talk
+about money, time, spouses or other brands (``examples/*.yaml``). It prompts
+only when it is sure: ``meaning_threshold``.
+
+A user's own examples (the ``examples:`` of a playbook entry) are compared
+directly: an utterance whose meaning vector comes close enough to one of them
+raises that category. No training is needed, so an objection a user writes into
+a profile works on the next call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .encoder import ObjectionModel
+
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Guess:
+    category: str
+    # The model's probability for the category; for a user's example, the similarity.
+    confidence: float
+    # The user's example sentence it was closest to, if that is why.
+    like: Optional[str] = None
+
+
+class MeaningClassifier:
+    """Guesses the objection an utterance raises, or None."""
+
+    def __init__(
+        self,
+        model: ObjectionModel,
+        threshold: float,
+        user_examples: Sequence[tuple[str, str]] = (),
+        user_similarity: float = 0.75,
+        categories: Optional[set[str]] = None,
+    ):
+        self.model = model
+        self.threshold = threshold
+        self.user_similarity = user_similarity
+        # Categories the playbook does not have are never guessed.
+        self.allowed = categories
+        self.user_categories = [category for category, _ in user_examples]
+        self.user_texts = [text for _, text in user_examples]
+        self.user_vectors = model.vectors(self.user_texts)
+
+    def guess(self, text: str) -> Optional[Guess]:
+        [reading] = self.model.read([text])
+        own = self._closest_user_example(reading.vector)
+        if own is not None:
+            return own
+        category, probability = max(reading.probabilities.items(), key=lambda item: item[1])
+        if category == NONE or probability < self.threshold:
+            return None
+        if self.allowed is not None and category not in self.allowed:
+            return None
+        return Guess(category, probability)
+
+    def _closest_user_example(self, vector: np.ndarray) -> Optional[Guess]:
+        if not self.user_texts:
+            return None
+        similarities = self.user_vectors @ vector
+        best = int(np.argmax(similarities))
+        if similarities[best] < self.user_similarity:
+            return None
+        return Guess(self.user_categories[best], float(similarities[best]), self.user_texts[best])
