@@ -736,20 +736,18 @@ def _arrow(direction) -> str:
     return {"better": " ↗ better", "worse": " ↘ worse", "steady": " → steady"}.get(direction, "")
 
 
-def per_call_chart(chart_id, title, calls, key, low, high, fmt, bands, bars: bool = False) -> str:
-    """One point (or bar) per call, oldest first, against the target band."""
-    top, plot_height = 8, 150
-    height = top + plot_height + 24
-    count = len(calls)
-    step = PLOT / count
-
-    def x(index):
-        return LEFT + step * (index + 0.5)
+def value_scale(top: float, plot_height: float, low: float, high: float):
+    """The y of a value on a chart from ``low`` (bottom) to ``high`` (top), clamped."""
 
     def y(value):
         return top + plot_height * (1 - (min(max(value, low), high) - low) / (high - low))
 
-    (good_low, good_high), worst, target = bands
+    return y
+
+
+def banded_grid(y, low, high, fmt, good: tuple, worst) -> list[str]:
+    """The green target band, the red band past ``worst`` (if any), and five labelled grid lines."""
+    good_low, good_high = good
     body = []
     if worst is not None:
         body.append(_zone("zone-bad", y(high), y(worst)))
@@ -760,15 +758,36 @@ def per_call_chart(chart_id, title, calls, key, low, high, fmt, bands, bars: boo
         body.append(_rule(y(value)))
         body.append(f'<text x="{LEFT - 8}" y="{_n(y(value) + 4)}" text-anchor="end">{_e(fmt(value))}</text>')
     body.append("</g>")
+    return body
+
+
+def time_axis(labels: list[str], x, baseline: float) -> str:
+    """Labels under the points, about ten of them and always the last."""
+    every = max(1, len(labels) // 10)
+    texts = [
+        f'<text x="{_n(x(index))}" y="{baseline}" text-anchor="middle">{_e(label)}</text>'
+        for index, label in enumerate(labels)
+        if index % every == 0 or index == len(labels) - 1
+    ]
+    return "".join(['<g class="axis">', *texts, "</g>"])
+
+
+def per_call_chart(chart_id, title, calls, key, low, high, fmt, bands, bars: bool = False) -> str:
+    """One point (or bar) per call, oldest first, against the target band."""
+    top, plot_height = 8, 150
+    height = top + plot_height + 24
+    count = len(calls)
+    step = PLOT / count
+
+    def x(index):
+        return LEFT + step * (index + 0.5)
+
+    y = value_scale(top, plot_height, low, high)
+    good, worst, target = bands
+    body = banded_grid(y, low, high, fmt, good, worst)
     if target is not None:
         body.append(_rule(y(target), "target"))
-    every = max(1, count // 10)
-    body.append('<g class="axis">')
-    for index, call in enumerate(calls):
-        if index % every == 0 or index == count - 1:
-            date = when_text(call["started_at"])[4:10]
-            body.append(f'<text x="{_n(x(index))}" y="{top + plot_height + 18}" text-anchor="middle">{_e(date)}</text>')
-    body.append("</g>")
+    body.append(time_axis([when_text(call["started_at"])[4:10] for call in calls], x, top + plot_height + 18))
     values = [{"at": index, key: call[key]} for index, call in enumerate(calls)]
     marks = []
     for index, call in enumerate(calls):

@@ -412,7 +412,7 @@ SELLER_COLOURS = ("#2563eb", "#0d9488", "#7c3aed", "#db2777", "#ea580c", "#65a30
 
 def render_team_html(report: dict) -> str:
     """The team report as one self-contained page, in the personal report's style."""
-    from .report_html import GOOD, WARN, BAD, _cards, _footer, _objection_stats, _page
+    from .report_html import GOOD, WARN, BAD, _arrow, _cards, _footer, _objection_stats, _page
 
     team = report["team"]
     heading = _period(report)
@@ -502,13 +502,9 @@ def _e(text) -> str:
     return escape("" if text is None else str(text), quote=True)
 
 
-def _arrow(direction) -> str:
-    return {"better": " ↗ better", "worse": " ↘ worse", "steady": " → steady"}.get(direction, "")
-
-
 def weekly_chart(report, key, chart_id, title, low, high, fmt, bands) -> str:
     """One line per seller over the weeks, against the target band."""
-    from .report_html import LEFT, PLOT, _n, _path, _rule, _svg, _zone
+    from .report_html import LEFT, PLOT, _n, _path, _svg, banded_grid, time_axis, value_scale
 
     weeks = sorted({w["week"] for s in report["sellers"] for w in s["weeks"]})
     top, plot_height = 8, 170
@@ -519,28 +515,10 @@ def weekly_chart(report, key, chart_id, title, low, high, fmt, bands) -> str:
     def x(i):
         return LEFT + step * (i + 0.5)
 
-    def y(value):
-        return top + plot_height * (1 - (min(max(value, low), high) - low) / (high - low))
-
-    (good_low, good_high), worst = bands
-    body = []
-    if worst is not None:
-        body.append(_zone("zone-bad", y(high), y(worst)))
-    body.append(_zone("zone-good", y(good_high), y(good_low)))
-    body.append('<g class="grid">')
-    for i in range(5):
-        value = low + (high - low) * i / 4
-        body.append(_rule(y(value)))
-        body.append(f'<text x="{LEFT - 8}" y="{_n(y(value) + 4)}" text-anchor="end">{_e(fmt(value))}</text>')
-    body.append("</g>")
-    every = max(1, len(weeks) // 10)
-    body.append('<g class="axis">')
-    for i, week in enumerate(weeks):
-        if i % every == 0 or i == len(weeks) - 1:
-            body.append(
-                f'<text x="{_n(x(i))}" y="{top + plot_height + 18}" text-anchor="middle">{_e(_week_text(week)[:6])}</text>'
-            )
-    body.append("</g>")
+    y = value_scale(top, plot_height, low, high)
+    good, worst = bands
+    body = banded_grid(y, low, high, fmt, good, worst)
+    body.append(time_axis([_week_text(week)[:6] for week in weeks], x, top + plot_height + 18))
     legend_y = top + plot_height + 40
     for n, seller in enumerate(report["sellers"]):
         colour = SELLER_COLOURS[n % len(SELLER_COLOURS)]
@@ -566,6 +544,8 @@ def weekly_chart(report, key, chart_id, title, low, high, fmt, bands) -> str:
 
 
 def _seller_table(sellers: list[dict]) -> str:
+    from .report_html import _arrow
+
     rows = []
     for s in sellers:
         share = "–" if s["talk_share"] is None else f"{s['talk_share']:.0%}{_arrow(s['trends']['talk_share']['direction'])}"
