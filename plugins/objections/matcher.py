@@ -164,29 +164,27 @@ def _phrase_words(phrase: str) -> tuple[str, ...]:
 
 def find(patterns: list[Pattern], tokens: Tokens, max_gap: int = 2) -> Optional[Match]:
     """The first of ``patterns`` said, not negated, in ``tokens``; None if none is."""
+    for pattern, start, end, negated in _occurrences(patterns, tokens, max_gap):
+        if not negated:
+            return Match(pattern, start, end, tokens.heard(start, end))
+    return None
+
+
+def denied(patterns: list[Pattern], tokens: Tokens, max_gap: int = 2) -> bool:
+    """Whether one of ``patterns`` is said negated: "I don't think it's too expensive"."""
+    return any(negated for *_, negated in _occurrences(patterns, tokens, max_gap))
+
+
+def _occurrences(patterns: list[Pattern], tokens: Tokens, max_gap: int):
+    """Yield ``(pattern, start, end, negated)`` for each place a pattern is said, in order."""
     present = set(tokens.words)
     for pattern in patterns:
         if not all(starts & present for starts in pattern.required):
             continue
         for start in range(len(tokens)):
             end = _match_slots(pattern.slots, 0, tokens, start, max_gap, None)
-            if end is not None and not _negated_before(pattern, tokens, start):
-                return Match(pattern, start, end, tokens.heard(start, end))
-    return None
-
-
-def denied(patterns: list[Pattern], tokens: Tokens, max_gap: int = 2) -> bool:
-    """Whether one of ``patterns`` is said only to be negated: "I don't think it's too expensive"."""
-    present = set(tokens.words)
-    for pattern in patterns:
-        if pattern.negated or not all(starts & present for starts in pattern.required):
-            continue
-        for start in range(len(tokens)):
-            if _match_slots(pattern.slots, 0, tokens, start, max_gap, None) is not None and _negated_before(
-                pattern, tokens, start
-            ):
-                return True
-    return False
+            if end is not None:
+                yield pattern, start, end, _negated_before(pattern, tokens, start)
 
 
 def _match_slots(slots, index, tokens, position, max_gap, previous) -> Optional[int]:
