@@ -40,6 +40,18 @@ def pulse_server():
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def postgres():
+    """A private PostgreSQL server for one test module (tests/postgres_server.py)."""
+    from postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def engine():
     """One embedded tiny.en model for the whole run (loading it is the slow part),

@@ -7,7 +7,6 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-from postgres_server import PostgresServer
 from voicecoach.log import open_log, this_process
 from voicecoach.paths import default_database_path
 from voicecoach.pipeline import Pipeline
@@ -31,15 +30,6 @@ CALL = [
     ("prospect", "Let me think about it and talk to my partner."),
 ]
 PHONE = "555 867 5309"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class Team:

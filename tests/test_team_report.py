@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from postgres_server import PostgresServer
 from voicecoach import hookimpl
 from voicecoach.keys import CallControls
 from voicecoach.log import open_log
@@ -52,15 +51,6 @@ class Rater:
     @hookimpl
     def prompt_delivered(self, session, prompt):
         self.controls.key("+" if prompt.kind == "objection.price" else "-")
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
