@@ -177,3 +177,52 @@ def test_a_stopped_live_call_is_flushed_to_the_log_and_marked_ended(stopped_call
     # Nothing delivered is missing, including what was transcribed after the signal.
     assert logged == [event["text"] for event in witnessed]
     assert len(logged) >= UTTERANCES_BEFORE_STOP
+
+
+class StallingDevice:
+    """A live source that delivers two seconds of a quiet room and then nothing, the way
+    a suspended or unplugged device goes silent without an error."""
+
+    speakers = (SELLER, PROSPECT)
+    live = True
+
+    def __init__(self):
+        import threading
+
+        self.stopped = threading.Event()
+
+    def chunks(self):
+        import numpy as np
+
+        from voicecoach.audio import AudioChunk
+
+        for second in range(2):
+            for speaker in self.speakers:
+                yield AudioChunk(speaker, np.zeros(16000, np.float32) + 1e-4, float(second), time.monotonic())
+        self.stopped.wait(120)
+
+    def stop(self):
+        self.stopped.set()
+
+    def describe(self):
+        return "a device that stalls"
+
+
+def test_q_stops_a_call_whose_audio_stopped_arriving(tmp_path):
+    import threading
+
+    from voicecoach.coach import _stop_on_signals
+    from voicecoach.keys import CallControls
+    from voicecoach.pipeline import Pipeline
+    from voicecoach.testing import make_profile
+
+    source = StallingDevice()
+    pipeline = Pipeline(source, None, make_profile([]), db_path=str(tmp_path / "log.db"))
+    # q pressed once the audio has stopped: the key watcher interrupts the main thread.
+    threading.Timer(3.0, CallControls().key, args=("q",)).start()
+    started = time.monotonic()
+    with _stop_on_signals(pipeline):
+        summary = pipeline.run()
+    assert source.stopped.is_set()
+    assert time.monotonic() - started < 10, "q ended the call within seconds"
+    assert summary.status == "ended"

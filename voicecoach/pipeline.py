@@ -36,6 +36,8 @@ from .transcription import Transcriber, clean_transcript, is_hallucination
 from .vad import EndpointSettings, Endpointer, Segment
 
 TICK_SECONDS = 1.0
+# The dispatch thread (the main thread) wakes this often even with no events.
+WAKE_SECONDS = 0.25
 _END = object()
 # Queue order: the prospect's words, then the seller's, then partial transcripts.
 PARTIAL_PRIORITY = 2
@@ -484,7 +486,12 @@ class Pipeline:
 
     def _dispatch_until_done(self):
         while True:
-            event = self._events.get()
+            try:
+                event = self._events.get(timeout=WAKE_SECONDS)
+            except queue.Empty:
+                # Nothing to dispatch (the audio stopped arriving): waking up lets a
+                # pending q, Ctrl-C or SIGTERM handler run, which a blocked wait never does.
+                continue
             if event is _END:
                 return
             self.dispatch(event)
