@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from voicecoach.synth import ScriptLine, synthesize_call
-from voicecoach.transcription import EncoderWindowTranscriber, Transcription, ends_in_a_loop, is_hallucination
+from voicecoach import PROSPECT, SELLER
+from voicecoach.coach import coach_recording
+from voicecoach.testing import CallRecorder, make_profile
+from voicecoach.transcription import (
+    EncoderWindowTranscriber, Said, Transcription, ends_in_a_loop, is_hallucination, takes_context,
+)
 
 
 @pytest.mark.parametrize("text", [
@@ -125,6 +130,79 @@ def test_a_30_s_window_is_the_engine_unchanged(engine, calls_to_the_engine):
     assert not windowed.fits(samples)
     assert windowed.transcribe(samples).text == engine.transcribe(samples).text
     assert windowed.description == engine.description
+
+
+@pytest.mark.slow
+def test_an_utterance_heard_in_context_comes_back_with_its_own_words_only(transcriber, calls_to_the_engine):
+    before = speech("Who else helps you with the paperwork?", speaker="seller")
+    earlier = Said(before, transcriber.transcribe(before).text)
+    assert "paperwork" in words(earlier.text), earlier.text
+    samples = speech("How do you handle your bookkeeping today?", speaker="seller")
+    heard = transcriber.transcribe(samples, context=[earlier])
+    assert {"how", "handle", "today"} <= words(heard.text), heard.text
+    assert not words(heard.text) & {"else", "helps", "paperwork"}, heard.text
+    assert not is_hallucination(heard, len(samples) / 16000)
+    # Quiet after speech: the earlier words explain the audio, nothing new is invented.
+    quiet = (np.random.default_rng(5).standard_normal(16000) * 0.01).astype(np.float32)
+    heard = transcriber.transcribe(quiet, context=[earlier])
+    assert not heard.text.strip() or is_hallucination(heard, 1.0), heard.text
+    assert calls_to_the_engine == []
+
+
+@pytest.mark.slow
+def test_context_too_long_for_the_window_is_left_out(engine):
+    windowed = EncoderWindowTranscriber(engine, 10, context_seconds=6)
+    second, silence = 16000, np.zeros
+    older, newer = Said(silence(3 * second, np.float32), "older"), Said(silence(2 * second, np.float32), "newer")
+    fits = windowed._context_that_fits
+    assert fits(silence(second, np.float32), [older, newer]) == [older, newer]  # 5.3 s of 6
+    assert fits(silence(5 * second, np.float32), [older, newer]) == [newer]  # the window holds 9.5 s
+    assert fits(silence(second, np.float32), [Said(silence(7 * second, np.float32), "long"), newer]) == [newer]
+    assert fits(silence(second, np.float32), [newer, Said(silence(second, np.float32), "")]) == []  # not heard
+    assert EncoderWindowTranscriber(engine, 10, context_seconds=0)._context_that_fits(
+        silence(second, np.float32), [newer]) == []
+
+
+class ContextSpy:
+    """The coach's engine, noting the context the pipeline hands it with each utterance."""
+
+    def __init__(self, engine):
+        self.engine, self.description, self.seen = engine, engine.description, []
+
+    def warm_up(self):
+        self.engine.warm_up()
+
+    def transcribe(self, samples, context=()):
+        result = self.engine.transcribe(samples, context=context)
+        self.seen.append(([said.text for said in context], result.text))
+        return result
+
+
+@pytest.mark.slow
+def test_the_pipeline_hands_each_speaker_its_own_earlier_words(transcriber, tmp_path):
+    path = str(tmp_path / "call.wav")
+    synthesize_call([
+        ScriptLine(SELLER, "How many invoices do you send a month?", pause_before=0.3),
+        ScriptLine(PROSPECT, "About forty, mostly by bank transfer.", pause_before=0.6),
+        ScriptLine(SELLER, "And who does the books today?", pause_before=0.6),
+        ScriptLine(PROSPECT, "My brother, on the weekends.", pause_before=0.6),
+    ], tail=0.5).write_stereo(path)
+    spy, recorder = ContextSpy(transcriber), CallRecorder()
+    coach_recording(make_profile(["objections"]), input=path, transcriber=spy, plugins=[recorder])
+    finals = {speaker: [u.text for u in recorder.utterances if u.speaker == speaker] for speaker in (SELLER, PROSPECT)}
+    assert [len(texts) for texts in finals.values()] == [2, 2], finals
+    for speaker, (first, second) in finals.items():
+        # The second utterance was decoded with the first, and nothing of the other side.
+        assert ([first], second) in spy.seen, (speaker, spy.seen)
+    assert "weekends" in words(finals[PROSPECT][1]), finals
+
+
+def test_engines_that_take_no_context_are_called_as_before(transcriber):
+    class Plain:
+        def transcribe(self, samples):
+            return Transcription("")
+
+    assert takes_context(transcriber) and not takes_context(Plain())
 
 
 @pytest.mark.parametrize("seconds", [5, 9.9, 31])

@@ -61,7 +61,7 @@ from .events import PROSPECT, SELLER
 from .hookspecs import hookimpl
 from .profiles import Profile
 from .report import percentile
-from .transcription import MIN_ENCODER_WINDOW, WHISPER_WINDOW, EncoderWindowTranscriber
+from .transcription import MIN_ENCODER_WINDOW, WHISPER_WINDOW, EncoderWindowTranscriber, takes_context
 
 # -- the calls ------------------------------------------------------------------
 
@@ -593,9 +593,12 @@ class TimedTranscriber:
     def warm_up(self) -> None:
         self.engine.warm_up()
 
-    def transcribe(self, samples):
+    def transcribe(self, samples, context=()):
         started = time.monotonic()
-        result = self.engine.transcribe(samples)
+        if context and takes_context(self.engine):
+            result = self.engine.transcribe(samples, context=context)
+        else:
+            result = self.engine.transcribe(samples)
         self.decodes.append((len(samples) / SAMPLE_RATE, time.monotonic() - started))
         return result
 

@@ -32,7 +32,7 @@ from .plugins import load_plugins
 from .recording import AudioRecorder
 from .redaction import redact
 from .session import Session, SessionSummary
-from .transcription import Transcriber, clean_transcript, is_hallucination
+from .transcription import Said, Transcriber, clean_transcript, is_hallucination, takes_context
 from .vad import EndpointSettings, Endpointer, Segment
 
 TICK_SECONDS = 1.0
@@ -45,6 +45,8 @@ PARTIAL_PRIORITY = 2
 # of the last HEADROOM_WINDOW seconds: they must never make the coach fall behind.
 HEADROOM_WINDOW = 5.0
 MAX_BUSY_FOR_PARTIALS = 0.5
+# Each speaker's last utterances kept for an engine that hears new ones in context.
+CONTEXT_UTTERANCES = 8
 # A speech engine that keeps failing after this many restarts is given up on.
 MAX_TRANSCRIBER_RESTARTS = 3
 
@@ -134,6 +136,10 @@ class Pipeline:
         self._latest_partial: dict[tuple, float] = {}
         self._finished_keys: dict[tuple, bool] = {}
         self._utterance_ids: dict[tuple, int] = {}
+        # What each speaker said last (audio and text), for engines that take context.
+        self._said: dict[str, collections.deque] = {
+            speaker: collections.deque(maxlen=CONTEXT_UTTERANCES) for speaker in source.speakers
+        }
         # Live, the prospect's words go first to the transcriber: they trigger most
         # prompts. A fast replay keeps strict time order instead, since there the
         # queue is always full and priority would reorder the whole conversation.
@@ -441,6 +447,7 @@ class Pipeline:
         if utterance is not None:
             # The final text carries the id its partials had, so coaches see one utterance.
             utterance.id = self._utterance_ids.pop(key, utterance.id)
+            self._said[segment.speaker].append(Said(segment.samples, utterance.text))
             self._events.put(utterance)
 
     def _transcribe_segment(self, segment: Segment) -> Optional[Utterance]:
@@ -450,7 +457,7 @@ class Pipeline:
             transcription_started_at=time.monotonic(),
         )
         try:
-            result = self._run_transcriber(segment.samples)
+            result = self._run_transcriber(segment.samples, self._said.get(segment.speaker, ()))
         except Exception as error:
             self.session.warn(f"transcription failed for one utterance and it was skipped: {_one_line(error)}")
             return None
@@ -467,10 +474,11 @@ class Pipeline:
             timing=timing,
         )
 
-    def _run_transcriber(self, samples):
-        """Transcribe, restarting a failed speech engine once and retrying the same audio."""
+    def _run_transcriber(self, samples, context=()):
+        """Transcribe (with the speaker's earlier utterances, where the engine takes them),
+        restarting a failed speech engine once and retrying the same audio."""
         try:
-            return self.transcriber.transcribe(samples)
+            return self._call_transcriber(samples, context)
         except Exception as error:
             if self.transcriber_factory is None or self.restarts >= MAX_TRANSCRIBER_RESTARTS:
                 raise
@@ -480,7 +488,12 @@ class Pipeline:
             )
             self.transcriber = self.transcriber_factory()
             self.transcriber.warm_up()
-            return self.transcriber.transcribe(samples)
+            return self._call_transcriber(samples, context)
+
+    def _call_transcriber(self, samples, context):
+        if context and takes_context(self.transcriber):
+            return self.transcriber.transcribe(samples, context=tuple(context))
+        return self.transcriber.transcribe(samples)
 
     # -- dispatch ---------------------------------------------------------------
 
