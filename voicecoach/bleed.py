@@ -91,6 +91,8 @@ SUPPRESSION_FLOOR = 10 ** (-40 / 20)
 # but not under noise a little louder than it.
 COMFORT_MIN = 10 ** (-70 / 20)
 NOISE_BLOCKS = 5 * SAMPLE_RATE // BLOCK_SAMPLES  # the noise floor is the quietest block of 5 s
+# A microphone window within 6 dB of that floor holds no leak worth a cross-correlation.
+NOISE_MARGIN = 4.0
 
 
 @dataclass
@@ -267,8 +269,12 @@ class BleedCanceller:
         self._spectra_for = start
 
     def _echoes(self, *filters: np.ndarray) -> np.ndarray:
-        spectra = np.stack([(f * self._spectra).sum(axis=0) for f in filters])
-        return np.fft.irfft(spectra, axis=1)[:, self.block :]
+        out = np.zeros((len(filters), self.block))
+        used = [i for i, f in enumerate(filters) if f.any()]  # an empty filter echoes nothing
+        if used:
+            spectra = np.stack([(filters[i] * self._spectra).sum(axis=0) for i in used])
+            out[used] = np.fft.irfft(spectra, axis=1)[:, self.block :]
+        return out
 
     def _cancel(self, mic: np.ndarray, start: int) -> Optional[np.ndarray]:
         """The cleaned block, or None where it is best left alone."""
@@ -314,9 +320,12 @@ class BleedCanceller:
         """One proportionate NLMS step of the background filter."""
         n = self.block
         error_spectrum = np.fft.rfft(np.concatenate([self._zeros, error]))
-        taps = np.fft.irfft(self._background, axis=1)[:, :n]
         # Partitions that hold the path learn fastest: a pure delay converges quickly.
-        norms = np.sqrt(1e-6 + np.sum(taps**2, axis=1))
+        # Each partition's taps fill only the first half of its window, so their energy
+        # is the spectrum's (Parseval), with no inverse transform.
+        magnitudes = np.abs(self._background) ** 2
+        energies = (2 * magnitudes.sum(axis=1) - magnitudes[:, 0] - magnitudes[:, -1]) / (2 * n)
+        norms = np.sqrt(1e-6 + energies)
         share = norms + 0.1 * norms.max()
         share /= share.sum()
         # Normalised per frequency by the loopback power the filter sees, weighted like
@@ -386,16 +395,18 @@ class BleedCanceller:
         mic_energy = float(mic @ mic)
         if mic_energy < w * _SILENT**2:
             return
+        if len(self._powers) == self._powers.maxlen and mic_energy < w * NOISE_MARGIN * min(self._powers):
+            return  # only the microphone's own noise: no leak to find in it
         reference = self._read(end - w - longest, w + longest)
-        size = 1 << (w + longest - 1).bit_length()
-        # correlation[k] = sum_i mic[i] * reference[i + k], at lag longest - k.
-        spectrum = np.conj(np.fft.rfft(mic, size)) * np.fft.rfft(reference, size)
-        correlation = np.fft.irfft(spectrum, size)[: longest + 1]
         squares = np.concatenate([[0.0], np.cumsum(reference**2)])
         energies = squares[w : w + longest + 1] - squares[: longest + 1]
         loud = energies > w * (10 * _SILENT) ** 2
         if not loud.any():
             return
+        size = 1 << (w + longest - 1).bit_length()
+        # correlation[k] = sum_i mic[i] * reference[i + k], at lag longest - k.
+        spectrum = np.conj(np.fft.rfft(mic, size)) * np.fft.rfft(reference, size)
+        correlation = np.fft.irfft(spectrum, size)[: longest + 1]
         normalised = np.where(loud, correlation / np.sqrt(mic_energy * np.maximum(energies, 1e-20)), 0.0)
         k = int(np.argmax(np.abs(normalised)))
         rho = float(normalised[k])
