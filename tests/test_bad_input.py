@@ -87,6 +87,21 @@ def test_profile_with_an_unknown_key(tmp_path):
     assert_clean_error(result, "typo.yaml", "'plugin'", "allowed keys")
 
 
+@pytest.mark.parametrize("decoding, words", [
+    ("beem: 2", ["decoding.beem is not a setting", "beam_size"]),
+    ("beam_size: fast", ["decoding.beam_size must be a number"]),
+    ("beam_size: 0", ["decoding: beam size must be a whole number from 1"]),
+    ("encoder_window: 4", ["decoding: encoder window must be 10 to 30 seconds"]),
+])
+def test_profile_with_bad_decoding_settings(tmp_path, decoding, words):
+    profile = tmp_path / "mine.yaml"
+    profile.write_text(f"decoding:\n  {decoding}\nplugins:\n  objections: {{}}\n")
+    speech = tmp_path / "speech.wav"
+    write_wav(speech, np.zeros(1600))
+    result = run_cli("run", "--profile", str(profile), "--input", str(speech), "--db", str(tmp_path / "log.db"))
+    assert_clean_error(result, "mine.yaml", *words)
+
+
 def test_unknown_profile_name():
     assert_clean_error(run_cli("plugins", "--profile", "skype"), "skype", "zoom")
 

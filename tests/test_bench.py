@@ -39,7 +39,8 @@ def test_quick_bench_prints_every_table_with_numbers(tmp_path):
         row = rf"^{re.escape(system)}" + rf"\s+{NUMBER}" * 5
         assert re.search(row, out, re.M), out
     assert "computation-aware simulation" in out
-    assert re.search(rf"Offline .* = {NUMBER}x real time", out)
+    for command in ("run --input", "run --input --fast"):
+        assert re.search(rf"Offline \(`{re.escape(command)}`, no pacing\): .* = {NUMBER}x real time", out), out
     assert re.search(rf"Start to listening: {NUMBER} s", out)
     assert re.search(r"machine: \d+ cores", out)
 
@@ -51,6 +52,7 @@ def test_quick_bench_prints_every_table_with_numbers(tmp_path):
     assert ours["cpu_machine"] > 0 and ours["rss_peak_mb"] > 0
     assert {row["system"] for row in figures["baselines"]} >= {"5 s chunks", "LocalAgreement (whisper_streaming)"}
     assert figures["startup"]["listening_s"][0] > 0
+    assert set(figures["offline"]) == {"run --input", "run --input --fast"}
 
 
 def test_the_call_set_is_fixed_by_its_seeds():

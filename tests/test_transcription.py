@@ -205,6 +205,36 @@ def test_engines_that_take_no_context_are_called_as_before(transcriber):
     assert takes_context(transcriber) and not takes_context(Plain())
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_profiles_decoding_settings_and_fast_reach_the_engine(tmp_path, monkeypatch, fast):
+    from click.testing import CliRunner
+
+    from voicecoach import transcription
+    from voicecoach.cli import build_cli
+
+    made = []
+
+    class Noted(transcription.EncoderWindowTranscriber):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr("voicecoach.default_plugins.faster_whisper_transcriber.EncoderWindowTranscriber", Noted)
+    profile = tmp_path / "careful.yaml"
+    profile.write_text("decoding:\n  beam_size: 3\n  context_seconds: 4\n  encoder_window: 15\n"
+                       "plugins:\n  objections: {}\n")
+    path = str(tmp_path / "call.wav")
+    synthesize_call([ScriptLine(PROSPECT, "Honestly, that sounds too expensive for us right now.")],
+                    tail=0.5).write_stereo(path)
+    result = CliRunner().invoke(build_cli(), ["run", "--profile", str(profile), "--input", path,
+                                              "--db", str(tmp_path / "log.db")] + (["--fast"] if fast else []))
+    assert result.exit_code == 0, result.output
+    [engine] = made
+    assert (engine.encoder_window, engine.beam_size, engine.context_seconds) == ((15, 1, 0) if fast else (15, 3, 4))
+    assert "1 utterances, 1 prompts" in result.output, result.output  # the price objection, heard
+
+
 @pytest.mark.parametrize("seconds", [5, 9.9, 31])
 def test_windows_whisper_breaks_on_are_refused(seconds):
     stub = type("Engine", (), {"description": "stub"})()

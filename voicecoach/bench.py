@@ -61,7 +61,9 @@ from .events import PROSPECT, SELLER
 from .hookspecs import hookimpl
 from .profiles import Profile
 from .report import percentile
-from .transcription import MIN_ENCODER_WINDOW, WHISPER_WINDOW, EncoderWindowTranscriber, takes_context
+from .transcription import (
+    FAST_DECODING, MIN_ENCODER_WINDOW, WHISPER_WINDOW, EncoderWindowTranscriber, takes_context,
+)
 
 # -- the calls ------------------------------------------------------------------
 
@@ -1335,13 +1337,18 @@ class Bench:
         self.results["load_after_baselines"] = load_average()
 
     def run_offline(self, call: PreparedCall) -> None:
-        run = run_coach(call, self.engine, {}, realtime=False, warn=self.warn)
-        self.results["offline"] = {"call_s": call.duration, "processing_s": run.wall,
-                                   "realtime_factor": call.duration / run.wall if run.wall else None,
-                                   "wer": run.score.wer, "load": load_average()}
+        """`run --input` as it is, and with `--fast` (greedy, no context)."""
+        fast = EncoderWindowTranscriber(self.engine.engine, self.engine.encoder_window, **FAST_DECODING)
         self.echo("")
-        self.echo(f"Offline (`run --input`, no pacing): a {call.duration / 60:.1f}-minute call in {run.wall:.1f} s = "
-                  f"{call.duration / run.wall:.1f}x real time, WER {100 * run.score.wer:.1f} % (load {load_average()})")
+        for name, engine in (("run --input", self.engine), ("run --input --fast", fast)):
+            run = run_coach(call, engine, {}, realtime=False, warn=self.warn)
+            self.results.setdefault("offline", {})[name] = {
+                "call_s": call.duration, "processing_s": run.wall,
+                "realtime_factor": call.duration / run.wall if run.wall else None,
+                "wer": run.score.wer, "load": load_average()}
+            self.echo(f"Offline (`{name}`, no pacing): a {call.duration / 60:.1f}-minute call in {run.wall:.1f} s = "
+                      f"{call.duration / run.wall:.1f}x real time, WER {100 * run.score.wer:.1f} % "
+                      f"(load {load_average()})")
 
     def run_startup(self, call: PreparedCall, folder: str, runs: int) -> None:
         startup = measure_startup(call, folder, runs)

@@ -35,7 +35,7 @@ from .profiles import ProfileError, available_profiles, load_profile
 from .report import REPORT_FORMATS, list_sessions, parse_since, produce_report
 from .script import ScriptError
 from .sync import sync_command
-from .transcription import ModelError
+from .transcription import FAST_DECODING, ModelError
 
 # Errors a user can fix: shown as one line, never a traceback.
 USER_ERRORS = (
@@ -109,10 +109,11 @@ def build_cli() -> click.Group:
     @click.option("--jsonl", "jsonl_path", help="Also write every event as JSON lines to this file, or - for stdout.")
     @click.option("--record", "record_path", type=click.Path(dir_okay=False), help="Live: also save the call's audio to this WAV file (seller left, prospect right). Off by default.")
     @click.option("--model", help="faster-whisper model folder or installed name (default: embedded tiny.en).")
+    @click.option("--fast", is_flag=True, help="Decode about twice as fast and a little less accurately (greedy, no context): for long recordings or a slow laptop.")
     @db_option
     @user_errors
     def run_command(profile_name, input_path, seller_path, prospect_path, transcript_path, realtime,
-                    seller_device, prospect_device, duration, consent, jsonl_path, record_path, model, db_path):
+                    seller_device, prospect_device, duration, consent, jsonl_path, record_path, model, fast, db_path):
         """Coach a call: live from your devices, a recording, or a transcript.
 
         With no --input, --seller/--prospect or --transcript, VoiceCoach captures live:
@@ -124,6 +125,8 @@ def build_cli() -> click.Group:
         if record_path and (recorded or transcript_path):
             raise click.UsageError("--record saves a live call's audio; this call is already on disk")
         profile = load_profile(profile_name, known_plugins=installed_plugin_names())
+        if fast:
+            profile.decoding.update(FAST_DECODING)
         extra = []
         if jsonl_path:
             extra.append(JsonlWriter(jsonl_path))

@@ -40,7 +40,11 @@ def make_transcriber(profile: Profile, model: Optional[str] = None):
         raise PipelineError(
             f"{profile.path}: transcriber {name!r} is not installed; installed: {', '.join(sorted(transcribers))}"
         )
-    return transcribers[name](model=model or profile.model)
+    # The profile's `decoding:` settings, as keywords the engine's factory takes.
+    try:
+        return transcribers[name](model=model or profile.model, **profile.decoding)
+    except ValueError as error:
+        raise PipelineError(f"{profile.path}: decoding: {error}") from None
 
 
 def coach_recording(

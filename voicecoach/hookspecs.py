@@ -41,8 +41,9 @@ def register_sources(register):
 def register_transcribers(register):
     """Register speech-to-text engines: ``register(name, factory)``.
 
-    ``factory(model=None, **options)`` returns a :class:`voicecoach.Transcriber`.
-    A profile chooses one by name with ``transcriber:`` (built in: ``faster-whisper``).
+    ``factory(model=None, **options)`` returns a :class:`voicecoach.Transcriber`;
+    ``options`` are the profile's ``decoding:`` settings. A profile chooses one by
+    name with ``transcriber:`` (built in: ``faster-whisper``).
     """
 
 

@@ -19,6 +19,7 @@ import yaml
 
 from .arbitration import ArbitrationSettings
 from .paths import user_config_dir
+from .transcription import DecodingSettings
 from .vad import EndpointSettings
 
 TOP_LEVEL_KEYS = {
@@ -27,6 +28,7 @@ TOP_LEVEL_KEYS = {
     "source": "the live audio source's registered name (default devices; a plugin may register others)",
     "transcriber": "the speech engine's registered name",
     "model": "a model folder or name for the transcriber",
+    "decoding": "speech engine settings: encoder_window, beam_size, context_seconds",
     "endpointing": "voice activity settings: min_silence, min_speech, pad, max_utterance",
     "arbitration": "prompt pacing: min_interval, cooldown, max_age",
     "devices": "seller and prospect capture devices: a name, an index or a PulseAudio source",
@@ -100,6 +102,7 @@ class Profile:
     source: str = "devices"
     transcriber: str = "faster-whisper"
     model: Optional[str] = None
+    decoding: dict = field(default_factory=dict)  # keywords for the transcriber's factory
     endpointing: dict = field(default_factory=dict)
     arbitration: dict = field(default_factory=dict)
     devices: dict = field(default_factory=dict)
@@ -192,7 +195,8 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
     capture = data.get("capture", "two-way")
     if capture not in CAPTURE_MODES:
         raise ProfileError(f"{path}: capture must be one of {', '.join(CAPTURE_MODES)}, not {quote(capture)}")
-    for key, allowed in (("endpointing", EndpointSettings), ("arbitration", ArbitrationSettings)):
+    for key, allowed in (("endpointing", EndpointSettings), ("arbitration", ArbitrationSettings),
+                         ("decoding", DecodingSettings)):
         _check_numbers(path, key, data.get(key) or {}, set(allowed.__dataclass_fields__))
     devices = data.get("devices") or {}
     if not isinstance(devices, dict) or set(devices) - {"seller", "prospect"}:
@@ -211,6 +215,7 @@ def load_profile(name_or_path: str, known_plugins: Optional[set[str]] = None) ->
         source=data.get("source") or "devices",
         transcriber=data.get("transcriber") or "faster-whisper",
         model=data.get("model"),
+        decoding=dict(data.get("decoding") or {}),
         endpointing=dict(data.get("endpointing") or {}),
         arbitration=dict(data.get("arbitration") or {}),
         devices={key: str(value) for key, value in devices.items() if value is not None},

@@ -96,6 +96,20 @@ TOKENS_PER_SECOND = 16
 LOOP_ALLOWANCE = 24
 
 
+@dataclass
+class DecodingSettings:
+    """How the built-in engine decodes; a profile's ``decoding:`` sets them."""
+
+    encoder_window: float = DEFAULT_ENCODER_WINDOW  # seconds of audio Whisper's encoder sees (10 to 30)
+    beam_size: int = SHORT_BEAM_SIZE  # 1: greedy
+    context_seconds: float = DEFAULT_CONTEXT_SECONDS  # the speaker's earlier speech heard again; 0: none
+
+
+# `--fast`: greedy and without context, for long recordings: about 2x the speed of the
+# default for 5 more points of WER (BENCHMARKS.md, "Offline").
+FAST_DECODING = {"beam_size": 1, "context_seconds": 0}
+
+
 class EncoderWindowTranscriber:
     """The faster-whisper engine with Whisper's encoder fed ``encoder_window`` seconds
     of audio instead of 30 for utterances that fit (beam search, English, no timestamps);
@@ -111,13 +125,17 @@ class EncoderWindowTranscriber:
                 f"encoder window must be {MIN_ENCODER_WINDOW:g} to {WHISPER_WINDOW:g} seconds, not "
                 f"{encoder_window:g}: shorter windows make Whisper repeat itself"
             )
+        if beam_size != int(beam_size) or not 1 <= beam_size <= 10:
+            raise ValueError(f"beam size must be a whole number from 1 (greedy) to 10, not {beam_size:g}")
+        if not 0 <= context_seconds <= WHISPER_WINDOW:
+            raise ValueError(f"context must be 0 to {WHISPER_WINDOW:g} seconds, not {context_seconds:g}")
         from faster_whisper.tokenizer import Tokenizer
 
         self.engine = engine
         # The model folder, for `voicecoach doctor`.
         self.model_path = getattr(engine, "model_path", None)
         self.encoder_window = encoder_window
-        self.beam_size = beam_size
+        self.beam_size = int(beam_size)
         self.context_seconds = context_seconds
         self.shortens = encoder_window < WHISPER_WINDOW
         self.description = engine.description + (f", encoder window {encoder_window:g} s" if self.shortens else "")

@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 
 from voicecoach import hookimpl
-from voicecoach.transcription import DEFAULT_ENCODER_WINDOW, EncoderWindowTranscriber, ModelError, Transcription
+from voicecoach.transcription import DecodingSettings, EncoderWindowTranscriber, ModelError, Transcription
 
 MODEL_FILES = ("model.bin", "config.json")
 
@@ -23,10 +23,15 @@ def register_transcribers(register):
     register("faster-whisper", faster_whisper)
 
 
-def faster_whisper(model: Optional[str] = None, encoder_window: float = DEFAULT_ENCODER_WINDOW, **options):
-    """The engine with Whisper's encoder fed 10 s, not 30 s, for utterances that fit:
-    a third of the decode time (BENCHMARKS.md, "The 10 s encoder window")."""
-    return EncoderWindowTranscriber(FasterWhisperTranscriber(model, **options), encoder_window)
+def faster_whisper(model: Optional[str] = None, encoder_window: float = DecodingSettings.encoder_window,
+                   beam_size: int = DecodingSettings.beam_size,
+                   context_seconds: float = DecodingSettings.context_seconds, **options):
+    """The engine with Whisper's encoder fed 10 s, not 30 s, for utterances that fit (a
+    third of the decode time), each utterance heard after the speaker's last seconds
+    (BENCHMARKS.md, "The 10 s encoder window", "Hearing an utterance in context").
+    The keywords are a profile's ``decoding:`` settings."""
+    return EncoderWindowTranscriber(FasterWhisperTranscriber(model, **options), encoder_window, beam_size,
+                                    context_seconds)
 
 
 def embedded_model_path() -> str:
