@@ -208,7 +208,9 @@ class StallingDevice:
         return "a device that stalls"
 
 
-def test_q_stops_a_call_whose_audio_stopped_arriving(tmp_path):
+@pytest.mark.parametrize("sigint", ["handled", "ignored"])
+def test_q_stops_a_call_whose_audio_stopped_arriving(tmp_path, sigint):
+    """Also when the run was started with SIGINT ignored, as nohup and background jobs are."""
     import threading
 
     from voicecoach.coach import _stop_on_signals
@@ -218,11 +220,17 @@ def test_q_stops_a_call_whose_audio_stopped_arriving(tmp_path):
 
     source = StallingDevice()
     pipeline = Pipeline(source, None, make_profile([]), db_path=str(tmp_path / "log.db"))
-    # q pressed once the audio has stopped: the key watcher interrupts the main thread.
-    threading.Timer(3.0, CallControls().key, args=("q",)).start()
+    controls = CallControls()
+    controls.pipeline = pipeline
+    # q pressed once the audio has stopped.
+    threading.Timer(3.0, controls.key, args=("q",)).start()
     started = time.monotonic()
-    with _stop_on_signals(pipeline):
-        summary = pipeline.run()
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN if sigint == "ignored" else signal.default_int_handler)
+    try:
+        with _stop_on_signals(pipeline):
+            summary = pipeline.run()
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert source.stopped.is_set()
     assert time.monotonic() - started < 10, "q ended the call within seconds"
     assert summary.status == "ended"

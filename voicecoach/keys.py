@@ -1,8 +1,9 @@
 """One-key controls during a call: ``q`` stops, ``+`` / ``-`` rate the prompt on screen.
 
 While a call runs, a watcher thread reads single key presses from the terminal
-(cbreak mode: no Enter needed). ``q`` interrupts the main thread exactly as
-Ctrl-C does, so the log is flushed and the summary printed; ``+`` (or ``y``) and
+(cbreak mode: no Enter needed). ``q`` stops the call exactly as Ctrl-C does
+(even in a run started with SIGINT ignored), so the log is flushed and the
+summary printed; ``+`` (or ``y``) and
 ``-`` (or ``n``) mark the last prompt useful or not, which the log keeps and the
 report shows per plugin. The terminal's settings are restored afterwards.
 Without a terminal on stdin (pipes, CI, scripts) nothing is read.
@@ -31,7 +32,12 @@ class CallControls:
     def key(self, key: str) -> bool:
         """Act on one key press; True when it was the stop key."""
         if key in STOP_KEYS:
-            _thread.interrupt_main()
+            if self.pipeline is not None:
+                # What Ctrl-C's handler does, without needing SIGINT: a run started
+                # with SIGINT ignored (nohup, a background job) still stops on q.
+                self.pipeline.stop()
+            else:  # still starting: interrupt the main thread as Ctrl-C would
+                _thread.interrupt_main()
             return True
         if self.pipeline is not None and key in USEFUL_KEYS | NOT_USEFUL_KEYS:
             self.pipeline.feedback(key in USEFUL_KEYS)
