@@ -62,7 +62,7 @@ from .hookspecs import hookimpl
 from .profiles import Profile
 from .report import percentile
 from .transcription import (
-    FAST_DECODING, MIN_ENCODER_WINDOW, WHISPER_WINDOW, EncoderWindowTranscriber, takes_context,
+    FAST_DECODING, MIN_ENCODER_WINDOW, WHISPER_WINDOW, EncoderWindowTranscriber, transcribe_in_context,
 )
 
 # -- the calls ------------------------------------------------------------------
@@ -597,10 +597,7 @@ class TimedTranscriber:
 
     def transcribe(self, samples, context=()):
         started = time.monotonic()
-        if context and takes_context(self.engine):
-            result = self.engine.transcribe(samples, context=context)
-        else:
-            result = self.engine.transcribe(samples)
+        result = transcribe_in_context(self.engine, samples, context)
         self.decodes.append((len(samples) / SAMPLE_RATE, time.monotonic() - started))
         return result
 

@@ -32,7 +32,7 @@ from .plugins import load_plugins
 from .recording import AudioRecorder
 from .redaction import redact
 from .session import Session, SessionSummary
-from .transcription import Said, Transcriber, clean_transcript, is_hallucination, takes_context
+from .transcription import Said, Transcriber, clean_transcript, is_hallucination, transcribe_in_context
 from .vad import EndpointSettings, Endpointer, Segment
 
 TICK_SECONDS = 1.0
@@ -478,7 +478,7 @@ class Pipeline:
         """Transcribe (with the speaker's earlier utterances, where the engine takes them),
         restarting a failed speech engine once and retrying the same audio."""
         try:
-            return self._call_transcriber(samples, context)
+            return transcribe_in_context(self.transcriber, samples, context)
         except Exception as error:
             if self.transcriber_factory is None or self.restarts >= MAX_TRANSCRIBER_RESTARTS:
                 raise
@@ -488,12 +488,7 @@ class Pipeline:
             )
             self.transcriber = self.transcriber_factory()
             self.transcriber.warm_up()
-            return self._call_transcriber(samples, context)
-
-    def _call_transcriber(self, samples, context):
-        if context and takes_context(self.transcriber):
-            return self.transcriber.transcribe(samples, context=tuple(context))
-        return self.transcriber.transcribe(samples)
+            return transcribe_in_context(self.transcriber, samples, context)
 
     # -- dispatch ---------------------------------------------------------------
 

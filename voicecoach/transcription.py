@@ -69,6 +69,13 @@ def takes_context(transcriber) -> bool:
         return False
 
 
+def transcribe_in_context(transcriber, samples: np.ndarray, context: Sequence[Said] = ()) -> Transcription:
+    """``transcriber.transcribe(samples)``, with ``context`` where the engine takes it."""
+    if context and takes_context(transcriber):
+        return transcriber.transcribe(samples, context=tuple(context))
+    return transcriber.transcribe(samples)
+
+
 # Whisper's encoder always sees 30 s of audio: faster-whisper pads every clip to it.
 WHISPER_WINDOW = 30.0
 # Decoding an utterance with the encoder fed 10 s (whisper.cpp's ``audio_ctx``) costs
