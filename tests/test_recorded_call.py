@@ -6,12 +6,12 @@ import pytest
 from click.testing import CliRunner
 
 import voicecoach
-from voicecoach import PROSPECT, SELLER, hookimpl
+from voicecoach import PROSPECT, SELLER
 from voicecoach.cli import build_cli
 from voicecoach.coach import coach_recording
 from voicecoach.report import build_report
 from voicecoach.synth import ScriptLine, synthesize_call
-from voicecoach.testing import CallRecorder, make_profile
+from voicecoach.testing import CallRecorder, RatesPrompts, make_profile
 
 pytestmark = pytest.mark.slow
 
@@ -104,6 +104,36 @@ def test_two_mono_files_give_the_same_speakers(recorded_call, transcriber, db_pa
     assert "inventory" in timeline.said(SELLER) and "paper" in timeline.said(PROSPECT)
 
 
+class OneDecodeAtATime:
+    """The shipped engine, saying it can run only one decode at a time."""
+
+    concurrent_decodes = 1
+
+    def __init__(self, engine):
+        self.engine, self.description = engine, engine.description
+
+    def warm_up(self):
+        self.engine.warm_up()
+
+    def transcribe(self, samples, context=()):
+        return self.engine.transcribe(samples, context=context)
+
+
+def test_each_speaker_on_a_thread_of_their_own_hears_the_same_words_in_the_same_order(recorded_call, transcriber):
+    _, stereo, _, _ = recorded_call
+    assert transcriber.concurrent_decodes > 1  # the shipped engine decodes speakers in parallel
+    heard = {}
+    for name, engine in (("parallel", transcriber), ("one at a time", OneDecodeAtATime(transcriber))):
+        timeline = CallRecorder()
+        coach_recording(make_profile([]), input=stereo, transcriber=engine, plugins=[timeline])
+        heard[name] = [(u.speaker, u.start, u.text) for kind, u in timeline.events if kind == "transcript"]
+    assert heard["parallel"] == heard["one at a time"]
+    assert {speaker for speaker, _, _ in heard["parallel"]} == {SELLER, PROSPECT}
+    # The lines of this call never overlap: passed on in call order, they are in time order.
+    starts = [start for _, start, _ in heard["parallel"]]
+    assert len(starts) >= 6 and starts == sorted(starts)
+
+
 def test_a_mono_file_is_one_mixed_channel(recorded_call, transcriber, tmp_path):
     call, _, _, _ = recorded_call
     from voicecoach.synth import write_audio
@@ -118,24 +148,15 @@ def test_a_mono_file_is_one_mixed_channel(recorded_call, transcriber, tmp_path):
     assert "objection.price" in [p.kind for p in summary.prompts]
 
 
-class Rater:
-    """Presses the rating keys the way a seller would: + for the price prompt, - for the rest."""
-
-    def __init__(self, controls):
-        self.controls = controls
-
-    @hookimpl
-    def prompt_delivered(self, session, prompt):
-        self.controls.key("+" if prompt.kind == "objection.price" else "-")
-
-
 def test_the_sellers_ratings_are_logged_and_reported_per_plugin(recorded_call, transcriber, db_path):
     from voicecoach.keys import CallControls
 
     _, stereo, _, _ = recorded_call
     controls = CallControls()
     summary = coach_recording(
-        "zoom", input=stereo, transcriber=transcriber, plugins=[Rater(controls)], db_path=db_path, controls=controls
+        "zoom", input=stereo, transcriber=transcriber, db_path=db_path, controls=controls,
+        # The seller presses + on the price prompt and - on the rest.
+        plugins=[RatesPrompts(controls, useful=lambda prompt: prompt.kind == "objection.price")],
     )
     report = build_report(voicecoach.open_log(db_path, create=False), summary.session_id)
     rated = {(p["kind"], p["useful"]) for p in report["prompts"]}

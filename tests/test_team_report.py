@@ -7,13 +7,12 @@ import uuid
 
 import pytest
 
-from voicecoach import hookimpl
 from voicecoach.keys import CallControls
 from voicecoach.log import open_log
 from voicecoach.report import build_report
 from voicecoach.sync import connect, sync
 from voicecoach.team import build_team_report, produce_team_report, render_team
-from voicecoach.testing import run_conversation
+from voicecoach.testing import RatesPrompts, run_conversation
 
 # Two kinds of call with exact timings, so every figure can be worked out by hand.
 # A: seller talks 6 + 4 = 10 s, prospect 3 + 2 = 5 s: share 10/15 = 2/3. Two questions.
@@ -42,17 +41,6 @@ CALLS = {
 }
 
 
-class Rater:
-    """The seller presses + on price prompts and - on the rest."""
-
-    def __init__(self, controls):
-        self.controls = controls
-
-    @hookimpl
-    def prompt_delivered(self, session, prompt):
-        self.controls.key("+" if prompt.kind == "objection.price" else "-")
-
-
 @pytest.fixture(scope="module")
 def team(postgres, tmp_path_factory):
     """Two sellers' laptops, each with its own log, synced to one team database."""
@@ -68,7 +56,9 @@ def team(postgres, tmp_path_factory):
             controls = CallControls()
             summary = run_conversation(
                 lines, plugins=["objections", "talk_ratio", "sqlite_log"], db_path=db_path,
-                extra_plugins=[Rater(controls)], controls=controls,
+                # The seller presses + on price prompts and - on the rest.
+                extra_plugins=[RatesPrompts(controls, useful=lambda prompt: prompt.kind == "objection.price")],
+                controls=controls,
             )
             db = open_log(db_path)
             db["sessions"].update(summary.session_id, {"started_at": started_at})

@@ -591,6 +591,7 @@ class TimedTranscriber:
         self.engine = engine
         self.description = getattr(engine, "description", "")
         self.decodes: list[tuple[float, float]] = []  # (audio seconds, decode seconds)
+        self.concurrent_decodes = getattr(engine, "concurrent_decodes", 1)
 
     def warm_up(self) -> None:
         self.engine.warm_up()

@@ -20,6 +20,7 @@ import itertools
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -39,6 +40,7 @@ TICK_SECONDS = 1.0
 # The dispatch thread (the main thread) wakes this often even with no events.
 WAKE_SECONDS = 0.25
 _END = object()
+_NOTHING_YET = object()
 # Queue order: the prospect's words, then the seller's, then partial transcripts.
 PARTIAL_PRIORITY = 2
 # Partial transcripts only while the transcriber was busy less than this share
@@ -47,6 +49,9 @@ HEADROOM_WINDOW = 5.0
 MAX_BUSY_FOR_PARTIALS = 0.5
 # Each speaker's last utterances kept for an engine that hears new ones in context.
 CONTEXT_UTTERANCES = 8
+# A replay decoding speakers in parallel holds at most this many utterances to pass on
+# in call order.
+MAX_DECODING = 32
 # A speech engine that keeps failing after this many restarts is given up on.
 MAX_TRANSCRIBER_RESTARTS = 3
 
@@ -104,6 +109,7 @@ class Pipeline:
         self.transcriber = transcriber
         self.transcriber_factory = transcriber_factory
         self.restarts = 0
+        self._restarting = threading.Lock()
         self.profile = profile
         self.session = Session(
             profile,
@@ -403,6 +409,9 @@ class Pipeline:
         return busy < HEADROOM_WINDOW * MAX_BUSY_FOR_PARTIALS
 
     def _transcribe(self):
+        if self._speakers_in_parallel():
+            self._transcribe_speakers_in_parallel()
+            return
         early: dict[tuple, tuple] = {}  # (speaker, start) -> (end, decoded utterance or None)
         while True:
             _priority, _order, segment = self._segment_queue.get()
@@ -413,6 +422,57 @@ class Pipeline:
             except Exception as error:  # a bug must not stop transcription for the call
                 self.session.warn(f"transcription of one utterance failed and it was skipped: {_one_line(error)}")
         self._events.put(_END)
+
+    def _speakers_in_parallel(self) -> bool:
+        """Whether each speaker's utterances are decoded on their own thread: in a replay
+        as fast as it goes (the queue is always full), by an engine that can run two
+        decodes at once. Each speaker's context stays in order."""
+        return (not self._prospect_first and len(self.source.speakers) > 1
+                and getattr(self.transcriber, "concurrent_decodes", 1) > 1)
+
+    def _transcribe_speakers_in_parallel(self):
+        workers = {
+            speaker: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"voicecoach-transcribe-{speaker}")
+            for speaker in self.source.speakers
+        }
+        decoding: collections.deque = collections.deque()  # in call order
+
+        def pass_on(decoded):
+            utterance = decoded.result()
+            if utterance is not None:
+                self._events.put(utterance)
+
+        try:
+            while True:
+                try:
+                    _priority, _order, segment = self._segment_queue.get(timeout=WAKE_SECONDS)
+                except queue.Empty:
+                    segment = _NOTHING_YET
+                if segment is None:
+                    break
+                if segment is not _NOTHING_YET:
+                    decoding.append(workers[segment.speaker].submit(self._transcribe_final, segment))
+                # Passed on in call order: as soon as the earliest is done, or when too many wait.
+                while decoding and (decoding[0].done() or len(decoding) > MAX_DECODING):
+                    pass_on(decoding.popleft())
+            while decoding:
+                pass_on(decoding.popleft())
+        finally:
+            for worker in workers.values():
+                worker.shutdown(wait=True)
+            self._events.put(_END)
+
+    def _transcribe_final(self, segment: Segment) -> Optional[Utterance]:
+        """One final utterance of a fast replay (a speaker's own thread); None if nothing
+        was heard. A failure skips the utterance, never the call."""
+        try:
+            utterance = self._transcribe_segment(segment)
+        except Exception as error:
+            self.session.warn(f"transcription of one utterance failed and it was skipped: {_one_line(error)}")
+            return None
+        if utterance is not None:
+            self._said[segment.speaker].append(Said(segment.samples, utterance.text))
+        return utterance
 
     def _transcribe_queued(self, segment: Segment, early: dict):
         key = (segment.speaker, segment.start)
@@ -477,17 +537,20 @@ class Pipeline:
     def _run_transcriber(self, samples, context=()):
         """Transcribe (with the speaker's earlier utterances, where the engine takes them),
         restarting a failed speech engine once and retrying the same audio."""
+        transcriber = self.transcriber
         try:
-            return transcribe_in_context(self.transcriber, samples, context)
+            return transcribe_in_context(transcriber, samples, context)
         except Exception as error:
-            if self.transcriber_factory is None or self.restarts >= MAX_TRANSCRIBER_RESTARTS:
-                raise
-            self.restarts += 1
-            self.session.warn(
-                f"the speech engine failed ({_one_line(error)}); restarting it, no audio is lost"
-            )
-            self.transcriber = self.transcriber_factory()
-            self.transcriber.warm_up()
+            with self._restarting:
+                if self.transcriber is transcriber:  # not restarted meanwhile by another speaker's thread
+                    if self.transcriber_factory is None or self.restarts >= MAX_TRANSCRIBER_RESTARTS:
+                        raise
+                    self.restarts += 1
+                    self.session.warn(
+                        f"the speech engine failed ({_one_line(error)}); restarting it, no audio is lost"
+                    )
+                    self.transcriber = self.transcriber_factory()
+                    self.transcriber.warm_up()
             return transcribe_in_context(self.transcriber, samples, context)
 
     # -- dispatch ---------------------------------------------------------------

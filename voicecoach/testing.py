@@ -149,3 +149,17 @@ class CallRecorder:
 
     def prompts_of(self, kind: str) -> list:
         return [prompt for _, prompt in self.prompts if prompt.kind == kind]
+
+
+class RatesPrompts:
+    """A plugin that rates every prompt the moment it is shown, the way a seller presses
+    ``+`` or ``-`` in the terminal: useful when ``useful(prompt)`` says so. Pass the
+    same ``controls`` (a :class:`voicecoach.keys.CallControls`) to the session."""
+
+    def __init__(self, controls, useful: Callable[[object], bool]):
+        self.controls = controls
+        self.useful = useful
+
+    @hookimpl
+    def prompt_delivered(self, session, prompt):
+        self.controls.key("+" if self.useful(prompt) else "-")

@@ -45,6 +45,11 @@ class Transcriber(Protocol):
     #: Shown in ``voicecoach run`` output and stored with each session.
     description: str
 
+    #: Optional: how many ``transcribe`` calls may run at once from different threads
+    #: (1 when absent). With 2 or more, a recording replayed as fast as it goes decodes
+    #: each speaker on a thread of their own.
+    concurrent_decodes: int
+
     def transcribe(self, samples: np.ndarray, context: Sequence[Said] = ()) -> Transcription:
         """Transcribe one utterance of 16 kHz mono float32 audio.
 
@@ -141,6 +146,7 @@ class EncoderWindowTranscriber:
         self.engine = engine
         # The model folder, for `voicecoach doctor`.
         self.model_path = getattr(engine, "model_path", None)
+        self.concurrent_decodes = getattr(engine, "concurrent_decodes", 1)
         self.encoder_window = encoder_window
         self.beam_size = int(beam_size)
         self.context_seconds = context_seconds

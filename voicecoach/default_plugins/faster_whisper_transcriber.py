@@ -74,8 +74,17 @@ def resolve_model(model: Optional[str]) -> str:
         ) from None
 
 
+# One thread per decode: tiny.en's matrices are too small to share out, and on two
+# cores the same decodes took 7.3 s on one thread against 12.2 s on two. Two decodes
+# can run at once instead (one per speaker in a fast replay: 20.3x real time against
+# 11.5x), sharing the model's weights (BENCHMARKS.md, "Threads and workers").
+DEFAULT_THREADS = 1
+DEFAULT_WORKERS = 2
+
+
 class FasterWhisperTranscriber:
-    def __init__(self, model: Optional[str] = None, threads: Optional[int] = None, **_options):
+    def __init__(self, model: Optional[str] = None, threads: Optional[int] = None,
+                 workers: int = DEFAULT_WORKERS, **_options):
         path = resolve_model(model)
         self.model_path = path
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -86,7 +95,8 @@ class FasterWhisperTranscriber:
                 path,
                 device="cpu",
                 compute_type="int8",
-                cpu_threads=threads or min(4, os.cpu_count() or 2),
+                cpu_threads=threads or DEFAULT_THREADS,
+                num_workers=workers,
             )
         except Exception as error:
             raise ModelError(
@@ -94,7 +104,9 @@ class FasterWhisperTranscriber:
                 f"{str(error).splitlines()[0] if str(error) else 'no detail'})"
             ) from None
         self.description = f"faster-whisper {os.path.basename(path.rstrip(os.sep))}"
-        self._lock = threading.Lock()
+        # Decodes running at once on the model: at most one per worker.
+        self.concurrent_decodes = workers
+        self._lock = threading.BoundedSemaphore(workers)
 
     def warm_up(self) -> None:
         self.transcribe(np.zeros(8000, dtype=np.float32))
