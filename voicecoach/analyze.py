@@ -225,14 +225,14 @@ def _engine(profile, model: Optional[str], threads: Optional[int]):
     global _model_loads
     from .plugins import get_transcribers
 
-    key = (profile.transcriber, model or profile.model, threads)
+    key = (profile.transcriber, model or profile.model, threads, tuple(sorted(profile.decoding.items())))
     with _engine_lock:
         if key not in _engines:
             factory = get_transcribers()[profile.transcriber]
             try:
-                engine = factory(model=model or profile.model, threads=threads)
+                engine = factory(model=model or profile.model, threads=threads, **profile.decoding)
             except TypeError:  # an engine that takes no thread count
-                engine = factory(model=model or profile.model)
+                engine = factory(model=model or profile.model, **profile.decoding)
             _engines[key] = engine
             _model_loads += 1
         return _engines[key]
@@ -429,11 +429,8 @@ def _available_memory() -> Optional[int]:
 
 def run_local(jobs: list[CallJob], profile, model, workers: int, on_result: Callable[[CallResult], None]) -> None:
     """The calls on a pool of ``workers`` processes on this machine; a pool that loses a worker is rebuilt."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    threads = max(1, cores // workers)
+    # The engine's own thread count: one per decode is the fastest even with cores to spare.
+    threads = None
     queue = list(jobs)
     # spawn: a fresh interpreter per worker, never a fork of a process holding threads and a model.
     context = multiprocessing.get_context("spawn")
