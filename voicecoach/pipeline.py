@@ -49,9 +49,10 @@ HEADROOM_WINDOW = 5.0
 MAX_BUSY_FOR_PARTIALS = 0.5
 # Each speaker's last utterances kept for an engine that hears new ones in context.
 CONTEXT_UTTERANCES = 8
-# A replay decoding speakers in parallel holds at most this many utterances to pass on
-# in call order.
-MAX_DECODING = 32
+# A replay decoding speakers in parallel has at most this many utterances decoding or
+# waiting to be passed on in call order: enough to keep both speakers' threads busy,
+# few enough that no speaker runs far ahead of the call.
+MAX_DECODING = 4
 # A speech engine that keeps failing after this many restarts is given up on.
 MAX_TRANSCRIBER_RESTARTS = 3
 
@@ -450,11 +451,11 @@ class Pipeline:
                     segment = _NOTHING_YET
                 if segment is None:
                     break
+                # Passed on in call order: as soon as the earliest is done, or when too many wait.
+                while decoding and (decoding[0].done() or len(decoding) >= MAX_DECODING):
+                    pass_on(decoding.popleft())
                 if segment is not _NOTHING_YET:
                     decoding.append(workers[segment.speaker].submit(self._transcribe_final, segment))
-                # Passed on in call order: as soon as the earliest is done, or when too many wait.
-                while decoding and (decoding[0].done() or len(decoding) > MAX_DECODING):
-                    pass_on(decoding.popleft())
             while decoding:
                 pass_on(decoding.popleft())
         finally:
