@@ -220,20 +220,17 @@ _call_lock = threading.Lock()
 _model_loads = 0
 
 
-def _engine(profile, model: Optional[str], threads: Optional[int]):
+def _engine(profile, model: Optional[str]):
     """The speech engine for this process, loaded on first use and kept for every later call."""
     global _model_loads
     from .plugins import get_transcribers
 
-    key = (profile.transcriber, model or profile.model, threads, tuple(sorted(profile.decoding.items())))
+    key = (profile.transcriber, model or profile.model, tuple(sorted(profile.decoding.items())))
     with _engine_lock:
         if key not in _engines:
+            # The engine's own thread count: one per decode is the fastest even with cores to spare.
             factory = get_transcribers()[profile.transcriber]
-            try:
-                engine = factory(model=model or profile.model, threads=threads, **profile.decoding)
-            except TypeError:  # an engine that takes no thread count
-                engine = factory(model=model or profile.model, **profile.decoding)
-            _engines[key] = engine
+            _engines[key] = factory(model=model or profile.model, **profile.decoding)
             _model_loads += 1
         return _engines[key]
 
@@ -245,8 +242,7 @@ def analysis_profile(profile):
     return dataclasses.replace(profile, plugins=plugins)
 
 
-def analyze_call(job: CallJob, profile, model: Optional[str] = None, threads: Optional[int] = None,
-                 audio: Optional[dict] = None) -> CallResult:
+def analyze_call(job: CallJob, profile, model: Optional[str] = None, audio: Optional[dict] = None) -> CallResult:
     """Coach one call and return its rows. Runs in a worker (a pool process or a Dask worker).
 
     ``audio`` maps each of the job's paths to its bytes when the worker cannot
@@ -264,7 +260,7 @@ def analyze_call(job: CallJob, profile, model: Optional[str] = None, threads: Op
             local = _materialise(job, audio, folder)
             warnings: list[str] = []
             try:
-                transcriber = _engine(profile, model, threads)
+                transcriber = _engine(profile, model)
                 summary = coach_recording(
                     profile, input=local.get(job.input), seller=local.get(job.seller),
                     prospect=local.get(job.prospect), transcriber=transcriber,
@@ -429,15 +425,13 @@ def _available_memory() -> Optional[int]:
 
 def run_local(jobs: list[CallJob], profile, model, workers: int, on_result: Callable[[CallResult], None]) -> None:
     """The calls on a pool of ``workers`` processes on this machine; a pool that loses a worker is rebuilt."""
-    # The engine's own thread count: one per decode is the fastest even with cores to spare.
-    threads = None
     queue = list(jobs)
     # spawn: a fresh interpreter per worker, never a fork of a process holding threads and a model.
     context = multiprocessing.get_context("spawn")
     while queue:
         lost = []
         with ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context) as pool:
-            running = {pool.submit(analyze_call, job, profile, model, threads): job for job in queue}
+            running = {pool.submit(analyze_call, job, profile, model): job for job in queue}
             queue = []
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -486,7 +480,7 @@ def run_dask(jobs: list[CallJob], profile, model, address: str, on_result: Calla
             [audio] = client.scatter([{path: _read(path) for path in job.paths}], hash=False)
             # pure=False: the same recording analysed twice is two runs. A worker lost
             # mid-call: the scheduler reruns its task elsewhere.
-            future = client.submit(analyze_call, job, profile, model, None, audio, pure=False)
+            future = client.submit(analyze_call, job, profile, model, audio, pure=False)
             futures[future.key] = (job, audio)
             pending.add(future)
 

@@ -40,7 +40,6 @@ TICK_SECONDS = 1.0
 # The dispatch thread (the main thread) wakes this often even with no events.
 WAKE_SECONDS = 0.25
 _END = object()
-_NOTHING_YET = object()
 # Queue order: the prospect's words, then the seller's, then partial transcripts.
 PARTIAL_PRIORITY = 2
 # Partial transcripts only while the transcriber was busy less than this share
@@ -446,16 +445,16 @@ class Pipeline:
         try:
             while True:
                 try:
-                    _priority, _order, segment = self._segment_queue.get(timeout=WAKE_SECONDS)
-                except queue.Empty:
-                    segment = _NOTHING_YET
+                    _priority, _order, segment = self._segment_queue.get(timeout=WAKE_SECONDS if decoding else None)
+                except queue.Empty:  # no new utterance: wait for the earliest decode instead
+                    pass_on(decoding.popleft())
+                    continue
                 if segment is None:
                     break
                 # Passed on in call order: as soon as the earliest is done, or when too many wait.
                 while decoding and (decoding[0].done() or len(decoding) >= MAX_DECODING):
                     pass_on(decoding.popleft())
-                if segment is not _NOTHING_YET:
-                    decoding.append(workers[segment.speaker].submit(self._transcribe_final, segment))
+                decoding.append(workers[segment.speaker].submit(self._transcribe_final, segment))
             while decoding:
                 pass_on(decoding.popleft())
         finally:

@@ -75,9 +75,10 @@ def resolve_model(model: Optional[str]) -> str:
 
 
 # One thread per decode: tiny.en's matrices are too small to share out, and on two
-# cores the same decodes took 7.3 s on one thread against 12.2 s on two. Two decodes
-# can run at once instead (one per speaker in a fast replay: 20.3x real time against
-# 11.5x), sharing the model's weights (BENCHMARKS.md, "Threads and workers").
+# cores the same decodes took 6.8 s on one thread against 12.3 s on two. Two decodes
+# can run at once instead (one per speaker in a fast replay: 21.3x real time against
+# 11.7x), sharing the model's weights (benchmarks/threads_and_workers.py; BENCHMARKS.md,
+# "Threads and workers").
 DEFAULT_THREADS = 1
 DEFAULT_WORKERS = 2
 
