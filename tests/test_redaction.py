@@ -16,6 +16,9 @@ from voicecoach.testing import run_conversation
     ("it's (555) 867 5309", "it's [phone number]"),
     # As tiny.en writes numbers spoken digit by digit, and a card read in groups.
     ("It is 5, 5, 5, 8, 6, 7, 5, 3, 0, 9.", "It is [phone number]."),
+    # Digits and digit words mixed in one run, as tiny.en wrote a card number once.
+    ("My card is 4-one-one-one-one-1-1-1, one one one one", "My card is [account number]"),
+    ("call 555 eight six seven five three oh nine", "call [phone number]"),
     ("The card is 4,111,111,111,111,111,111", "The card is [account number]"),
     ("email jane.doe@example.com please", "email [email] please"),
     ("it is jane dot doe at example dot com", "it is [email]"),

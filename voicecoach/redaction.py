@@ -45,10 +45,12 @@ _DIGIT_WORDS = {
 _SPOKEN_DIGIT = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
 # Digits as words, seven or more in a row: a spoken number. Speech recognition puts
 # commas and full stops between digits read out slowly ("Four, one, one, one. One,
-# one, ..."), and people say "double five" and "nine hundred" in phone numbers.
+# one, ..."), writes some of them as digits ("4-one-one-one-one-1-1"), and people
+# say "double five" and "nine hundred" in phone numbers.
+_DIGIT_OR_WORD = rf"(?:{_SPOKEN_DIGIT}|\d+)"
 _SPOKEN_NUMBER = re.compile(
-    rf"\b(?:(?:double|triple)\s+)?{_SPOKEN_DIGIT}"
-    rf"(?:[\s,.-]+(?:(?:double|triple)\s+)?(?:{_SPOKEN_DIGIT}|hundred)){{6,}}\b",
+    rf"\b(?:(?:double|triple)\s+)?{_DIGIT_OR_WORD}"
+    rf"(?:[\s,.-]+(?:(?:double|triple)\s+)?(?:{_DIGIT_OR_WORD}|hundred)){{6,}}\b",
     re.IGNORECASE,
 )
 # Digits joined by spaces, dots, commas, dashes and brackets: one number as people
@@ -71,7 +73,7 @@ def redact(text: str) -> str:
     text = _WRITTEN_EMAIL.sub(EMAIL, text)
     text = _SPOKEN_EMAIL.sub(EMAIL, text)
     text = _IBAN.sub(ACCOUNT, text)
-    text = _SPOKEN_NUMBER.sub(lambda match: _label(_spoken_digits(match.group(0)), spoken=True) or match.group(0), text)
+    text = _SPOKEN_NUMBER.sub(_spoken_number_label, text)
     return _DIGIT_RUN.sub(lambda match: _number_label(match, text) or match.group(0), text)
 
 
@@ -82,6 +84,13 @@ def _number_label(match: re.Match, text: str):
     if len(digits) <= MAX_AMOUNT_DIGITS and (after_currency or _THOUSANDS.fullmatch(number)):
         return None
     return _label(number)
+
+
+def _spoken_number_label(match: re.Match) -> str:
+    words = match.group(0)
+    if not re.search(_SPOKEN_DIGIT, words, re.IGNORECASE):
+        return words  # digits alone: amounts and runs are told apart below
+    return _label(_spoken_digits(words), spoken=True) or words
 
 
 def _spoken_digits(words: str) -> str:
@@ -95,6 +104,9 @@ def _spoken_digits(words: str) -> str:
             repeat = 3
         elif word in _DIGIT_WORDS:
             digits.append(_DIGIT_WORDS[word] * repeat)
+            repeat = 1
+        elif word.isdigit():
+            digits.append(word * repeat)
             repeat = 1
     return "".join(digits)
 

@@ -91,6 +91,7 @@ MIN_ENCODER_WINDOW = 10.0
 # An utterance takes the short window only if this much of it is left silent.
 WINDOW_MARGIN = 0.5
 FRAMES_PER_SECOND = 100  # one log-mel frame every 10 ms
+WHISPER_FRAMES = round(WHISPER_WINDOW * FRAMES_PER_SECOND)
 MAX_TOKENS = 224  # Whisper's own cap on one window's text
 # Once a decode costs a third, beam search pays: -1.2 WER points for +25 % decode time
 # (BENCHMARKS.md). Utterances longer than the window keep the engine's greedy decoding.
@@ -178,26 +179,19 @@ class EncoderWindowTranscriber:
             gap = np.zeros(round(CONTEXT_GAP * SAMPLE_RATE), dtype=np.float32)
             samples = np.concatenate([part for said in heard_before for part in (said.samples, gap)] + [samples])
             prefix = self._tokenizer.encode(" " + " ".join(said.text.strip() for said in heard_before))
-        features = self._model.feature_extractor(samples)[:, : self._frames]
-        features = np.pad(features, ((0, 0), (0, self._frames - features.shape[1])))
         # Room for fast speech, not for a loop: a looping decode stops early.
         most_tokens = min(MAX_TOKENS, LOOP_ALLOWANCE + round(TOKENS_PER_SECOND * len(utterance) / SAMPLE_RATE))
-        with self.engine._lock:
-            encoded = self._model.encode(features)
-            [result] = self._model.model.generate(
-                encoded, [self._prompt + prefix], beam_size=self.beam_size,
-                max_length=len(self._prompt) + len(prefix) + most_tokens,
-                return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
-            )
-        tokens = result.sequences_ids[0]
-        if prefix and tokens[: len(prefix)] == prefix:  # CTranslate2 returns the forced prefix too
-            tokens = tokens[len(prefix):]
-        tokens = [token for token in tokens if token < self._tokenizer.eot]
+        tokens, result = self._decode(samples, self._frames, prefix, most_tokens)
+        if ends_in_a_loop(tokens) or is_repetition(self._tokenizer.decode(tokens)):
+            # Stuck repeating itself ("A-I-I-I-..." on "I see. Go on."): the whole 30 s
+            # window usually hears the words. A number read out ("one one one one ...")
+            # loops there too; the loop is cut short. No sampling at higher temperatures
+            # (faster-whisper's fallback): it answered the same clip differently every
+            # time, on a thread-local random generator no seed can pin.
+            heard_before, prefix = [], []
+            tokens, result = self._decode(utterance, WHISPER_FRAMES, prefix, most_tokens)
+            tokens = without_the_loop(tokens)
         text = self._tokenizer.decode(tokens).strip()
-        if ends_in_a_loop(tokens) or is_repetition(text):
-            # Stuck repeating itself ("A-I-I-I-..."): the engine's 30 s decode, with its
-            # fallback to sampling at higher temperatures, usually hears the words.
-            return self.engine.transcribe(utterance)
         if heard_before and text and _comparable(text) in _comparable(" ".join(s.text for s in heard_before)):
             # The earlier words again: on noise Whisper re-reads the context; a speaker
             # saying "Right." twice is heard again, alone.
@@ -208,6 +202,23 @@ class EncoderWindowTranscriber:
         # that speech, not this utterance: it is not reported.
         no_speech = None if heard_before else result.no_speech_prob
         return Transcription(text=text, confidence=confidence, no_speech_probability=no_speech)
+
+    def _decode(self, samples: np.ndarray, frames: int, prefix: list[int], most_tokens: int):
+        """Whisper's tokens for ``samples`` (the encoder fed ``frames`` log-mel frames),
+        after the forced ``prefix``, and CTranslate2's result for its scores."""
+        features = self._model.feature_extractor(samples)[:, :frames]
+        features = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
+        with self.engine._lock:
+            encoded = self._model.encode(features)
+            [result] = self._model.model.generate(
+                encoded, [self._prompt + prefix], beam_size=self.beam_size,
+                max_length=len(self._prompt) + len(prefix) + most_tokens,
+                return_scores=True, return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
+            )
+        tokens = result.sequences_ids[0]
+        if prefix and tokens[: len(prefix)] == prefix:  # CTranslate2 returns the forced prefix too
+            tokens = tokens[len(prefix):]
+        return [token for token in tokens if token < self._tokenizer.eot], result
 
     def _context_that_fits(self, samples: np.ndarray, context: Sequence[Said]) -> list[Said]:
         """The latest of ``context`` that fits, whole utterances only, in ``context_seconds``
@@ -263,6 +274,19 @@ def ends_in_a_loop(tokens: list[int], times: int = 4, longest_unit: int = 8) -> 
         if len(tail) == unit * times and tail == tail[:unit] * times:
             return True
     return False
+
+
+def without_the_loop(tokens: list[int], times: int = 4, longest_unit: int = 8) -> list[int]:
+    """``tokens`` with a unit said over and over at the end (see :func:`ends_in_a_loop`)
+    kept ``times - 1`` times: "4-1-1-1-1-1-1-1-1-1-1-1" becomes "4-1-1-1"."""
+    for unit in range(1, longest_unit + 1):
+        tail = tokens[-unit * times :]
+        if len(tail) == unit * times and tail == tail[:unit] * times:
+            start = len(tokens) - unit * times
+            while start >= unit and tokens[start - unit : start] == tail[:unit]:
+                start -= unit
+            return tokens[: start + unit * (times - 1)]
+    return tokens
 
 
 def is_hallucination(result: Transcription, duration: float) -> bool:
