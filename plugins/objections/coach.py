@@ -101,6 +101,9 @@ class ObjectionCoach:
             if match is None or find(objection.unless, tokens, self.max_gap) is not None:
                 continue
             found.append(Detection(objection, match.heard, match.pattern.source))
+        if found and self.meaning is not None:
+            agreed = self.meaning.agrees(utterance.text, {detection.objection.category for detection in found})
+            found = [detection for detection in found if detection.objection.category in agreed]
         if not found and meaning and self.meaning is not None and tokens.words:
             guess = self.meaning.guess(utterance.text)
             if guess is not None and guess.category in self.by_category:

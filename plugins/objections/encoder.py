@@ -1,7 +1,8 @@
 """The objection model: one small network that reads a sentence for its meaning.
 
 ``objection-model.onnx`` is all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0)
-fine-tuned on ``examples/*.yaml`` by ``training.py`` to tell the objection
+fine-tuned on ``examples/*.yaml`` (written, and as heard by the speech model:
+``hearing.py``) by ``training.py`` to tell the objection
 categories and "no objection" apart, then stored as int8 for onnxruntime (which
 comes with faster-whisper). Its WordPiece vocabulary (bert-base-uncased's, the
 same licence) ships beside it as ``vocab.txt``. Nothing is downloaded, ever.

