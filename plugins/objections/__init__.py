@@ -47,14 +47,14 @@ DEFAULTS = {
     # How sure the objection model must be. Chosen on the corpus's `tune` split (the
     # dev set: the model never saw it; the test splits are `heldout` and `fresh`): the
     # lowest threshold that kept false prompts on its hard negatives, triggers and
-    # model together, under 5 %. 0.95 hears more objections worded in new ways and
-    # prompts more often on ordinary answers ("Seven months." read as timing) in the
-    # labelled dialogues: 49 false prompts on 399 prospect lines against 25 (README).
+    # model together, under 5 %. 0.95 hears more objections worded in new ways, and
+    # prompted twice as often on ordinary answers in the labelled dialogues ("Seven
+    # months." read as timing) (README, "How well it hears").
     "meaning_threshold": 0.99,
     # A trigger phrase prompts only if the model gives its objection at least this
     # probability: the model reads the whole sentence, a trigger a few of its words.
-    # 0: triggers always prompt. Without it, false prompts on the unseen splits' hard
-    # negatives were 15-16 %, with it 2-4 % (README, "How well it hears").
+    # 0: triggers always prompt, and prompt on hard negatives three times as often
+    # on the unseen splits (README, "How well it hears").
     "trigger_agreement": 0.2,
     # How close (cosine similarity) an utterance must come to one of a user's own
     # `examples:` to raise that objection; 0.75 is a paraphrase, 0.5 the same topic.
