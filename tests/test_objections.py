@@ -141,7 +141,7 @@ PARAPHRASES = {
 # Read otherwise by the objection model since it learned from 24,000 examples (README,
 # "How well it hears"): the model's stall for "i cant decide this on my own" overrules
 # the consult trigger. Strict: a model that hears them again fails here, to be moved back.
-MODEL_MISSES = {"i cant decide this on my own", "we make these decisions together", "We're looking at other options.",
+MODEL_MISSES = {"i cant decide this on my own", "We're looking at other options.",
                 "Now is a good time."}
 
 

@@ -78,10 +78,15 @@ class MeaningClassifier:
         a few words, the model reads the whole sentence: "send it over and I'll sign
         tonight" is no stall. When two categories matched and the model reads one of
         them, both stay: one breath can raise two ("too expensive, and I need to ask my
-        wife"), and the model names only one. A category the model was not trained on
-        (a user's own) is always kept."""
+        wife"), and the model names only one; so do they when the model reads another
+        objection but is not sure of it. A category the model was not trained on (a
+        user's own) is always kept."""
         probabilities = self._read(text).probabilities
-        if len(categories) > 1 and max(probabilities, key=probabilities.get) in categories:
+        top = max(probabilities, key=probabilities.get)
+        if len(categories) > 1 and top in categories:
+            return set(categories)
+        if top != NONE and probabilities[top] < self.threshold:
+            # Torn between objections (a long turn raising two): the trigger stays.
             return set(categories)
         return {category for category in categories
                 if probabilities.get(category, 1.0) >= self.trigger_agreement}
