@@ -269,24 +269,28 @@ def is_repetition(text: str) -> bool:
 def ends_in_a_loop(tokens: list[int], times: int = 4, longest_unit: int = 8) -> bool:
     """The last tokens are one short unit over and over ("A-I-I-I-I-I-I-I"): a decoding
     loop, too short yet for :func:`is_repetition` to see."""
-    for unit in range(1, longest_unit + 1):
-        tail = tokens[-unit * times :]
-        if len(tail) == unit * times and tail == tail[:unit] * times:
-            return True
-    return False
+    return _looping_unit(tokens, times, longest_unit) is not None
 
 
 def without_the_loop(tokens: list[int], times: int = 4, longest_unit: int = 8) -> list[int]:
     """``tokens`` with a unit said over and over at the end (see :func:`ends_in_a_loop`)
     kept ``times - 1`` times: "4-1-1-1-1-1-1-1-1-1-1-1" becomes "4-1-1-1"."""
+    unit = _looping_unit(tokens, times, longest_unit)
+    if unit is None:
+        return tokens
+    start = len(tokens) - unit * times
+    while start >= unit and tokens[start - unit : start] == tokens[-unit:]:
+        start -= unit
+    return tokens[: start + unit * (times - 1)]
+
+
+def _looping_unit(tokens: list[int], times: int, longest_unit: int):
+    """The length of the shortest unit the tokens end with ``times`` over, or None."""
     for unit in range(1, longest_unit + 1):
         tail = tokens[-unit * times :]
         if len(tail) == unit * times and tail == tail[:unit] * times:
-            start = len(tokens) - unit * times
-            while start >= unit and tokens[start - unit : start] == tail[:unit]:
-                start -= unit
-            return tokens[: start + unit * (times - 1)]
-    return tokens
+            return unit
+    return None
 
 
 def is_hallucination(result: Transcription, duration: float) -> bool:

@@ -57,33 +57,25 @@ def hear(pairs: list[tuple[str, str]], workers: int = 2) -> list[tuple[str, str]
     engine = faster_whisper(context_seconds=0)
     engine.warm_up()
 
-    def one(numbered):
-        number, (text, category) = numbered
+    def one(text):
+        # The voice by the words alone, as the cache is: editing one examples file does
+        # not make every other example heard anew. (The committed heard.yaml holds some
+        # heard in other voices, chosen earlier: an empty cache gives the same kind of
+        # text, not the same text.)
         voice, speed = VOICES[zlib.crc32(text.encode("utf-8")) % len(VOICES)]
         call = synthesize_call([ScriptLine("prospect", text)], voices={"prospect": voice}, speed=speed, tail=0.3)
-        return engine.transcribe(call.prospect).text.strip(), category
+        return engine.transcribe(call.prospect).text.strip()
 
     cache = _cache_path()
     known = json.loads(cache.read_text()) if cache.exists() else {}
-    todo = [(number, pair) for number, pair in enumerate(pairs) if _key(number, pair) not in known]
+    todo = [text for text, _ in pairs if text not in known]
     with ThreadPoolExecutor(workers) as pool:
-        for (number, pair), (said, _) in zip(todo, pool.map(one, todo)):
-            known[_key(number, pair)] = said
+        known.update(zip(todo, pool.map(one, todo)))
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(known))
-    kept = []
-    for number, (written, category) in enumerate(pairs):
-        said = known[_key(number, (written, category))]
-        if said and _plain(said) != _plain(written) and _words_kept(written, said) >= MIN_WORDS_KEPT:
-            kept.append((said, category))
-    return kept
-
-
-def _key(number: int, pair: tuple[str, str]) -> str:
-    # By the words alone: editing one examples file does not make every other example
-    # heard anew. (So a run with an empty cache hears some in other voices than the
-    # committed heard.yaml did: the same kind of text, not the same text.)
-    return pair[0]
+    return [(known[written], category) for written, category in pairs
+            if known[written] and _plain(known[written]) != _plain(written)
+            and _words_kept(written, known[written]) >= MIN_WORDS_KEPT]
 
 
 def _cache_path() -> Path:
